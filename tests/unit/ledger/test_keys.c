@@ -1,0 +1,215 @@
+/* Privacy: payload encryption, erasure by destroying the data key, KEK rotation. */
+#include "ledger_fixture.h"
+
+#include <sys/stat.h>
+
+struct fx {
+    char *dir;
+    struct vt_key key;
+    struct ledger *l;
+};
+
+static int setup(void **state)
+{
+    assert_int_equal(vt_core_init(NULL), VT_OK);
+    struct fx *f = calloc(1, sizeof(*f));
+    f->dir = fixture_tmpdir();
+    fixture_key(&f->key, 6);
+    f->l = fixture_open(f->dir, &f->key, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    ledger_close(f->l);
+    fixture_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+    size_t n;
+    char *data = vt_test_read_file(path, &n);
+    if (!data)
+        return false;
+    bool found = memmem(data, n, needle, strlen(needle)) != NULL;
+    free(data);
+    return found;
+}
+
+static void test_payload_is_encrypted(void **state)
+{
+    struct fx *f = *state;
+    uint8_t a[LEDGER_LEARNER_LEN];
+    fixture_learner(a, 1);
+    const char *secret = "grade=A-minus-very-distinctive-marker";
+    struct ledger_append_req req = fixture_req(a, "assessment", secret);
+    assert_int_equal(ledger_append(f->l, &req, NULL, NULL), VT_OK);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/data.mdb", f->dir);
+    assert_false(file_contains(path, "very-distinctive-marker"));
+    snprintf(path, sizeof(path), "%s/kek", f->dir);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_int_equal(sb.st_mode & 0777, 0600);
+    assert_int_equal(sb.st_size, 32);
+}
+
+static void test_erasure(void **state)
+{
+    struct fx *f = *state;
+    uint8_t a[LEDGER_LEARNER_LEN], b[LEDGER_LEARNER_LEN];
+    fixture_learner(a, 1);
+    fixture_learner(b, 2);
+    struct ledger_append_req reqs[4] = {
+        fixture_req(a, "attempt", "a0"),
+        fixture_req(b, "attempt", "b0"),
+        fixture_req(a, "attempt", "a1"),
+        fixture_req(b, "attempt", "b1"),
+    };
+    struct ledger_append_result res[4];
+    assert_int_equal(ledger_append_batch(f->l, reqs, 4, res, NULL), VT_OK);
+    struct ledger_append_result er;
+    struct vt_error err;
+    assert_int_equal(ledger_erase(f->l, a, &er, &err), VT_OK);
+    assert_int_equal(er.seq, 2);
+    assert_int_equal(er.index, 4);
+
+    struct vt_buf pt;
+    vt_buf_init(&pt, 1 << 20);
+    assert_int_equal(ledger_payload_read(f->l, res[0].index, &pt, &err), VT_ERR_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "erased"));
+    assert_int_equal(ledger_payload_read(f->l, res[1].index, &pt, &err), VT_OK);
+    assert_memory_equal(pt.data, "b0", 2);
+
+    /* The chain and the proofs still verify; the erasure event is the head. */
+    struct ledger_chain_report cr;
+    assert_int_equal(ledger_verify_learner(f->l, a, &cr, &err), VT_OK);
+    assert_int_equal(cr.events, 3);
+    assert_int_equal(cr.payloads_checked, 0);
+    assert_int_equal(cr.payloads_erased, 3);
+    struct vt_buf leaf;
+    vt_buf_init(&leaf, 4096);
+    assert_int_equal(ledger_event_read(f->l, er.index, &leaf, NULL), VT_OK);
+    struct ledger_event ev;
+    assert_int_equal(ledger_leaf_open(leaf.data, leaf.len, &ev, NULL, NULL, NULL, &err), VT_OK);
+    assert_string_equal(ev.type, "erasure");
+
+    /* No more events for an erased learner; erasing twice is refused. */
+    struct ledger_append_req more = fixture_req(a, "attempt", "again");
+    assert_int_equal(ledger_append(f->l, &more, NULL, &err), VT_ERR_CONFLICT);
+    assert_int_equal(ledger_erase(f->l, a, NULL, &err), VT_ERR_CONFLICT);
+    uint8_t nobody[LEDGER_LEARNER_LEN];
+    fixture_learner(nobody, 77);
+    assert_int_equal(ledger_erase(f->l, nobody, NULL, &err), VT_ERR_NOT_FOUND);
+
+    /* After a restart the erasure holds. */
+    ledger_close(f->l);
+    f->l = fixture_open(f->dir, &f->key, 0);
+    assert_int_equal(ledger_payload_read(f->l, res[2].index, &pt, &err), VT_ERR_NOT_FOUND);
+    assert_int_equal(ledger_append(f->l, &more, NULL, &err), VT_ERR_CONFLICT);
+    assert_int_equal(ledger_check(f->l, NULL, &err), VT_OK);
+    vt_buf_release(&leaf);
+    vt_buf_release(&pt);
+}
+
+static void test_kek_rotation(void **state)
+{
+    struct fx *f = *state;
+    uint8_t a[LEDGER_LEARNER_LEN];
+    for (uint32_t i = 0; i < 20; i++) {
+        fixture_learner(a, i);
+        struct ledger_append_req req = fixture_req(a, "attempt", "payload");
+        assert_int_equal(ledger_append(f->l, &req, NULL, NULL), VT_OK);
+    }
+    fixture_learner(a, 3);
+    assert_int_equal(ledger_erase(f->l, a, NULL, NULL), VT_OK);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/kek", f->dir);
+    size_t n;
+    char *old = vt_test_read_file(path, &n);
+    struct vt_error err;
+    assert_int_equal(ledger_kek_rotate(f->l, NULL, &err), VT_OK);
+    char *now = vt_test_read_file(path, &n);
+    assert_int_equal(n, 32);
+    assert_memory_not_equal(old, now, 32);
+    struct vt_buf pt;
+    vt_buf_init(&pt, 1 << 20);
+    assert_int_equal(ledger_payload_read(f->l, 0, &pt, &err), VT_OK);
+
+    /* A restart reads the new key file and every live key still unwraps. */
+    ledger_close(f->l);
+    f->l = fixture_open(f->dir, &f->key, 0);
+    for (uint64_t i = 0; i < 20; i++) {
+        vt_buf_reset(&pt);
+        enum vt_status st = ledger_payload_read(f->l, i, &pt, &err);
+        assert_int_equal(st, i == 3 ? VT_ERR_NOT_FOUND : VT_OK);
+    }
+    ledger_close(f->l);
+
+    /* The old KEK no longer opens the ledger. */
+    struct ledger_options o;
+    ledger_options_init(&o);
+    o.key = &f->key;
+    o.origin = "test.example/ledger";
+    o.kek = (const uint8_t *)old;
+    assert_int_equal(ledger_open(f->dir, &o, &f->l, &err), VT_ERR_VERIFY);
+    /* An explicit KEK works and rotates to an explicit new one. */
+    o.kek = (const uint8_t *)now;
+    assert_int_equal(ledger_open(f->dir, &o, &f->l, &err), VT_OK);
+    uint8_t next[32];
+    memset(next, 0x42, sizeof(next));
+    assert_int_equal(ledger_kek_rotate(f->l, NULL, &err), VT_ERR_INVALID);
+    assert_int_equal(ledger_kek_rotate(f->l, next, &err), VT_OK);
+    vt_buf_reset(&pt);
+    assert_int_equal(ledger_payload_read(f->l, 5, &pt, &err), VT_OK);
+    ledger_close(f->l);
+    o.kek = next;
+    assert_int_equal(ledger_open(f->dir, &o, &f->l, &err), VT_OK);
+    vt_buf_reset(&pt);
+    assert_int_equal(ledger_payload_read(f->l, 5, &pt, &err), VT_OK);
+    assert_memory_equal(pt.data, "payload", 7);
+    vt_buf_release(&pt);
+    free(old);
+    free(now);
+}
+
+static void test_interrupted_rotation(void **state)
+{
+    struct fx *f = *state;
+    uint8_t a[LEDGER_LEARNER_LEN];
+    fixture_learner(a, 1);
+    struct ledger_append_req req = fixture_req(a, "attempt", "payload");
+    assert_int_equal(ledger_append(f->l, &req, NULL, NULL), VT_OK);
+    ledger_close(f->l);
+    /* A rotation that wrote kek.new but never committed: the old key stays in force. */
+    char path[512];
+    snprintf(path, sizeof(path), "%s/kek.new", f->dir);
+    FILE *fp = fopen(path, "wb");
+    uint8_t junk[32];
+    memset(junk, 9, sizeof(junk));
+    fwrite(junk, 1, sizeof(junk), fp);
+    fclose(fp);
+    f->l = fixture_open(f->dir, &f->key, 0);
+    struct vt_buf pt;
+    vt_buf_init(&pt, 1 << 20);
+    assert_int_equal(ledger_payload_read(f->l, 0, &pt, NULL), VT_OK);
+    struct stat sb;
+    assert_int_not_equal(stat(path, &sb), 0);
+    vt_buf_release(&pt);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_payload_is_encrypted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erasure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kek_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_interrupted_rotation, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,214 @@
+/* The writer: group commit under concurrent producers, idempotency, bad input in a batch. */
+#include "ledger_fixture.h"
+
+#include <pthread.h>
+
+struct fx {
+    char *dir;
+    struct vt_key key;
+    struct ledger *l;
+};
+
+static int setup(void **state)
+{
+    assert_int_equal(vt_core_init(NULL), VT_OK);
+    struct fx *f = calloc(1, sizeof(*f));
+    f->dir = fixture_tmpdir();
+    fixture_key(&f->key, 5);
+    f->l = fixture_open(f->dir, &f->key, 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    ledger_close(f->l);
+    fixture_rmtree(f->dir);
+    free(f->dir);
+    free(f);
+    return 0;
+}
+
+#define PRODUCERS 8
+#define PER_PRODUCER 150
+
+struct producer {
+    struct ledger *l;
+    int id;
+    int failures;
+    struct ledger_append_result res[PER_PRODUCER];
+};
+
+static void *produce(void *arg)
+{
+    struct producer *p = arg;
+    for (int i = 0; i < PER_PRODUCER; i++) {
+        uint8_t learner[LEDGER_LEARNER_LEN];
+        /* Producers share learners so that chains interleave across batches. */
+        fixture_learner(learner, (uint32_t)((p->id + i) % 5));
+        char payload[32], id[32];
+        snprintf(payload, sizeof(payload), "p%d-%d", p->id, i);
+        snprintf(id, sizeof(id), "id-%d-%d", p->id, i);
+        struct ledger_append_req req = fixture_req(learner, "attempt", payload);
+        req.event_id = (const uint8_t *)id;
+        req.event_id_len = strlen(id);
+        if (ledger_append(p->l, &req, &p->res[i], NULL) != VT_OK)
+            p->failures++;
+    }
+    return NULL;
+}
+
+static void test_concurrent_producers(void **state)
+{
+    struct fx *f = *state;
+    struct producer *ps = calloc(PRODUCERS, sizeof(*ps));
+    pthread_t t[PRODUCERS];
+    for (int i = 0; i < PRODUCERS; i++) {
+        ps[i].l = f->l;
+        ps[i].id = i;
+        pthread_create(&t[i], NULL, produce, &ps[i]);
+    }
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_join(t[i], NULL);
+    uint64_t total = PRODUCERS * PER_PRODUCER;
+    assert_int_equal(ledger_size(f->l), total);
+    /* Every index is handed out exactly once. */
+    uint8_t *seen = calloc(total, 1);
+    for (int i = 0; i < PRODUCERS; i++) {
+        assert_int_equal(ps[i].failures, 0);
+        for (int j = 0; j < PER_PRODUCER; j++) {
+            assert_true(ps[i].res[j].index < total);
+            assert_int_equal(seen[ps[i].res[j].index], 0);
+            seen[ps[i].res[j].index] = 1;
+            /* A producer's own appends to one learner are ordered. */
+            if (j >= 5)
+                assert_true(ps[i].res[j].seq > ps[i].res[j - 5].seq);
+        }
+    }
+    free(seen);
+    struct vt_error err;
+    struct ledger_check_report rep;
+    enum vt_status st = ledger_check(f->l, &rep, &err);
+    if (st != VT_OK)
+        fail_msg("check: %s", err.msg);
+    assert_int_equal(rep.learners, 5);
+    for (uint32_t i = 0; i < 5; i++) {
+        uint8_t learner[LEDGER_LEARNER_LEN];
+        fixture_learner(learner, i);
+        struct ledger_chain_report cr;
+        st = ledger_verify_learner(f->l, learner, &cr, &err);
+        if (st != VT_OK)
+            fail_msg("verify: %s", err.msg);
+        assert_int_equal(cr.payloads_checked, cr.events);
+    }
+    /* Retrying every append returns the original results and writes nothing. */
+    ps[0].failures = 0;
+    struct ledger_append_result first[PER_PRODUCER];
+    memcpy(first, ps[0].res, sizeof(first));
+    produce(&ps[0]);
+    assert_int_equal(ps[0].failures, 0);
+    for (int j = 0; j < PER_PRODUCER; j++) {
+        assert_true(ps[0].res[j].duplicate);
+        assert_int_equal(ps[0].res[j].index, first[j].index);
+        assert_int_equal(ps[0].res[j].seq, first[j].seq);
+        assert_memory_equal(ps[0].res[j].leaf_hash, first[j].leaf_hash, LEDGER_HASH_LEN);
+    }
+    assert_int_equal(ledger_size(f->l), total);
+    struct ledger_append_result r;
+    assert_int_equal(ledger_id_lookup(f->l, (const uint8_t *)"id-3-7", 6, &r, NULL), VT_OK);
+    assert_int_equal(r.index, ps[3].res[7].index);
+    assert_int_equal(ledger_id_lookup(f->l, (const uint8_t *)"nope", 4, &r, NULL),
+                     VT_ERR_NOT_FOUND);
+    free(ps);
+}
+
+static void test_bad_input_in_batch(void **state)
+{
+    struct fx *f = *state;
+    uint8_t a[LEDGER_LEARNER_LEN];
+    fixture_learner(a, 1);
+    static uint8_t big[(64 << 10) + 1];
+    struct ledger_append_req reqs[8];
+    reqs[0] = fixture_req(a, "attempt", "ok0");
+    reqs[1] = fixture_req(a, "telepathy", "x");
+    reqs[2] = fixture_req(a, "attempt", NULL);
+    reqs[2].payload = big;
+    reqs[2].payload_len = sizeof(big);
+    reqs[3] = fixture_req(a, "erasure", NULL);
+    reqs[4] = fixture_req(a, NULL, "x");
+    reqs[5] = fixture_req(a, "progress", "ok5");
+    reqs[5].event_id = (const uint8_t *)"dup";
+    reqs[5].event_id_len = 3;
+    reqs[6] = fixture_req(a, "progress", "ok6 (same id: a retry inside one batch)");
+    reqs[6].event_id = (const uint8_t *)"dup";
+    reqs[6].event_id_len = 3;
+    reqs[7] = fixture_req(a, "attempt", "id reused with another type");
+    reqs[7].event_id = (const uint8_t *)"dup";
+    reqs[7].event_id_len = 3;
+    struct ledger_append_result res[8];
+    struct vt_error err;
+    assert_int_equal(ledger_append_batch(f->l, reqs, 8, res, &err), VT_ERR_UNSUPPORTED);
+    assert_int_equal(res[0].status, VT_OK);
+    assert_int_equal(res[1].status, VT_ERR_UNSUPPORTED);
+    assert_non_null(strstr(res[1].error.msg, "telepathy"));
+    assert_int_equal(res[2].status, VT_ERR_TOO_LARGE);
+    assert_int_equal(res[3].status, VT_ERR_INVALID);
+    assert_int_equal(res[4].status, VT_ERR_INVALID);
+    assert_int_equal(res[5].status, VT_OK);
+    assert_int_equal(res[6].status, VT_OK);
+    assert_true(res[6].duplicate);
+    assert_int_equal(res[6].index, res[5].index);
+    assert_int_equal(res[7].status, VT_ERR_CONFLICT);
+    /* Only the two good events were written, without gaps in seq. */
+    assert_int_equal(ledger_size(f->l), 2);
+    assert_int_equal(res[0].seq, 0);
+    assert_int_equal(res[5].seq, 1);
+    /* The writer keeps serving. */
+    struct ledger_append_req ok = fixture_req(a, "attempt", "after");
+    struct ledger_append_result r;
+    assert_int_equal(ledger_append(f->l, &ok, &r, NULL), VT_OK);
+    assert_int_equal(r.seq, 2);
+    /* Batch-level misuse. */
+    assert_int_equal(ledger_append_batch(f->l, reqs, 0, res, &err), VT_ERR_INVALID);
+    struct ledger_append_req bad_id = fixture_req(a, "attempt", "x");
+    bad_id.event_id_len = 3;
+    assert_int_equal(ledger_append(f->l, &bad_id, &r, &err), VT_ERR_INVALID);
+    assert_int_equal(ledger_check(f->l, NULL, &err), VT_OK);
+}
+
+static void test_small_batches(void **state)
+{
+    struct fx *f = *state;
+    ledger_close(f->l);
+    struct ledger_options o;
+    ledger_options_init(&o);
+    o.key = &f->key;
+    o.origin = "test.example/ledger";
+    o.batch_max = 3;
+    o.batch_ms = 0;
+    o.sign_threads = 1;
+    o.payload_max = 10;
+    struct vt_error err;
+    assert_int_equal(ledger_open(f->dir, &o, &f->l, &err), VT_OK);
+    struct ledger_append_req reqs[10];
+    struct ledger_append_result res[10];
+    uint8_t a[LEDGER_LEARNER_LEN];
+    for (int i = 0; i < 10; i++) {
+        fixture_learner(a, (uint32_t)i % 2);
+        reqs[i] = fixture_req(a, "attempt", i == 9 ? "eleven byte" : "small");
+    }
+    assert_int_equal(ledger_append_batch(f->l, reqs, 10, res, &err), VT_ERR_TOO_LARGE);
+    assert_int_equal(ledger_size(f->l), 9);
+    assert_int_equal(ledger_check(f->l, NULL, &err), VT_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_concurrent_producers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_in_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_small_batches, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
