@@ -1,0 +1,480 @@
+/*
+ * credential: verifiable credentials for learning records.
+ *
+ * W3C VC Data Model 2.0 documents (Open Badges 3.0 OpenBadgeCredential/AchievementCredential,
+ * CLR 2.0 ClrCredential, EndorsementCredential, BitstringStatusListCredential,
+ * VerifiablePresentation), secured by any of: Data Integrity eddsa-jcs-2022 (a document may
+ * carry a proof set), compact JWS (application/vc+jwt, or the Open Badges VC-JWT shape with a
+ * "vc" claim) and COSE_Sign1 (application/vc+cose). Verification answers in the VC-API shape
+ * {"verified","checks","warnings","errors"}.
+ *
+ * Profile, byte layouts and every check: specs/credential.md.
+ *
+ * Invariants:
+ *   - Every input from outside is capped before it is parsed: document size CRED_DOC_MAX,
+ *     JSON depth VT_JSON_MAX_DEPTH, proofs per document CRED_PROOFS_MAX, credentials per
+ *     presentation CRED_VP_CREDENTIALS_MAX, endorsement nesting CRED_ENDORSEMENT_DEPTH_MAX.
+ *   - A document that fails to verify is a result with reasons (verified == false), never a
+ *     status code alone and never an abort.
+ *   - The module knows nothing of the ledger. Issuer key history and status lists reach it
+ *     through the lookup callbacks in struct cred_verify_options.
+ *
+ * Thread-safety: no global mutable state. Keys, trust stores and results are not locked:
+ * build a trust store on one thread, then share it read-only among concurrent verifiers.
+ * vt_core_init() must have been called.
+ */
+#ifndef VITAE_CREDENTIAL_H
+#define VITAE_CREDENTIAL_H
+
+#include "core/core.h"
+
+/* Largest credential or presentation accepted, in bytes of its serialized form. */
+#define CRED_DOC_MAX ((size_t)1 << 20)
+/* Proofs in one proof set. */
+#define CRED_PROOFS_MAX 8
+/* Credentials inside one presentation. */
+#define CRED_VP_CREDENTIALS_MAX 64
+/* Endorsements nested inside endorsements; deeper ones are an error. */
+#define CRED_ENDORSEMENT_DEPTH_MAX 8
+/* Endorsements checked per document (all levels together). */
+#define CRED_ENDORSEMENTS_MAX 64
+
+#define CRED_CONTEXT_V2 "https://www.w3.org/ns/credentials/v2"
+#define CRED_CONTEXT_OB "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
+#define CRED_CONTEXT_CLR "https://purl.imsglobal.org/spec/clr/v2p0/context-2.0.1.json"
+
+/* ---------------------------------------------------------------------------------------
+ * Keys: Ed25519 (Multikey or OKP JWK), ECDSA P-256 (EC JWK) and RSA (RSA JWK).
+ */
+
+enum cred_key_type {
+    CRED_KEY_ED25519,
+    CRED_KEY_P256,
+    CRED_KEY_RSA,
+};
+
+/* JOSE/COSE signature algorithms. */
+enum cred_alg {
+    CRED_ALG_EDDSA, /* Ed25519; JOSE "EdDSA", COSE -8 */
+    CRED_ALG_ES256, /* ECDSA P-256 SHA-256; JOSE "ES256", COSE -7 */
+    CRED_ALG_RS256, /* RSASSA-PKCS1-v1_5 SHA-256; JOSE "RS256", COSE -257 */
+};
+
+/* A public key or key pair. Opaque handle; _free wipes any secret. */
+struct cred_key;
+
+/* "EdDSA", "ES256", "RS256". */
+const char *cred_alg_name(enum cred_alg alg);
+/* Parses a JOSE algorithm name (case-sensitive). VT_ERR_UNSUPPORTED for "none" and others. */
+enum vt_status cred_alg_parse(const char *name, enum cred_alg *out, struct vt_error *err);
+/* The algorithm a key signs with. */
+enum cred_alg cred_key_alg(const struct cred_key *key);
+
+/* Wraps an Ed25519 vt_key (copied; the caller keeps ownership of its own). */
+struct cred_key *cred_key_from_vt(const struct vt_key *key);
+/* A fresh random key of the given type (RSA keys are 2048 bits). */
+enum vt_status cred_key_generate(enum cred_key_type type, struct cred_key **out,
+                                 struct vt_error *err);
+/*
+ * Reads a key from a parsed key file: Multikey JSON (publicKeyMultibase and optionally
+ * secretKeyMultibase or the older privateKeyMultibase) or a JWK (kty OKP/Ed25519, EC/P-256,
+ * RSA; with "d" and, for RSA, the CRT members when it holds a secret). A JWK "kid" and a
+ * Multikey "id" are kept as the key's verification method (cred_key_id).
+ * VT_ERR_INVALID for malformed keys, VT_ERR_UNSUPPORTED for other key types or curves.
+ */
+enum vt_status cred_key_parse(const json_t *doc, struct cred_key **out, struct vt_error *err);
+/* cred_key_parse on a file ("-" is standard input); VT_ERR_NOT_FOUND if absent. */
+enum vt_status cred_key_read(const char *path, struct cred_key **out, struct vt_error *err);
+/* Adds a reference; the key is freed when the last reference is released. */
+struct cred_key *cred_key_ref(struct cred_key *key);
+/* Drops a reference, wiping secrets with the last one. NULL-safe. */
+void cred_key_free(struct cred_key *key);
+
+enum cred_key_type cred_key_type(const struct cred_key *key);
+bool cred_key_has_secret(const struct cred_key *key);
+/* The verification method id given in the key file, or NULL. Borrowed, lives as the key. */
+const char *cred_key_id(const struct cred_key *key);
+/*
+ * The verification method to name in proofs made with key: cred_key_id when set, else the
+ * did:key method "did:key:<mb>#<mb>" for Ed25519 keys, else NULL. Borrowed, lives as key.
+ */
+const char *cred_key_default_vm(const struct cred_key *key);
+/* The public JWK of key ({"kty",...}); a new reference. */
+json_t *cred_key_public_jwk(const struct cred_key *key);
+/* True when both keys hold the same public key. */
+bool cred_key_equal(const struct cred_key *a, const struct cred_key *b);
+
+/* ---------------------------------------------------------------------------------------
+ * Verification results (VC-API shape)
+ */
+
+/*
+ * Error and warning types. Their "type" strings are URLs (specs/credential.md §6):
+ * the W3C Data Integrity and VC Data Model codes where those exist, else vitae's own.
+ */
+enum cred_problem {
+    CRED_P_PARSING,            /* not JSON / JWT / COSE, duplicates, caps exceeded */
+    CRED_P_MALFORMED,          /* a member missing, of the wrong type or value */
+    CRED_P_CONTEXT,            /* @context rules */
+    CRED_P_PROOF_VERIFICATION, /* signature or proof structure does not verify */
+    CRED_P_PROOF_MISSING,      /* not secured at all */
+    CRED_P_UNSUPPORTED_SUITE,  /* a cryptosuite or algorithm we do not implement */
+    CRED_P_KEY_RESOLUTION,     /* the verification method cannot be resolved */
+    CRED_P_KEY_VALIDITY,       /* the key was not valid at signing time */
+    CRED_P_PURPOSE,            /* proofPurpose not the one expected */
+    CRED_P_CHALLENGE,          /* presentation challenge mismatch */
+    CRED_P_DOMAIN,             /* presentation domain mismatch */
+    CRED_P_NOT_YET_VALID,      /* validFrom in the future */
+    CRED_P_EXPIRED,            /* validUntil in the past */
+    CRED_P_STATUS_REVOKED,     /* status list says revoked */
+    CRED_P_STATUS_SUSPENDED,   /* status list says suspended */
+    CRED_P_STATUS,             /* status could not be checked (retrieval, range, length) */
+    CRED_P_OPENBADGES,         /* Open Badges / CLR shape and required fields */
+    CRED_P_ENDORSEMENT,        /* an endorsement did not verify */
+    CRED_P_HOLDER,             /* presentation holder is not the credentials' subject */
+    CRED_P_FRESHNESS,          /* presentation proof too old or in the future */
+};
+
+/* The URL used as the "type" of a problem. Never NULL. */
+const char *cred_problem_type(enum cred_problem p);
+
+/* Outcome of one verification: checks performed, warnings, errors. Opaque handle. */
+struct cred_result;
+
+struct cred_result *cred_result_new(void);
+void cred_result_free(struct cred_result *r);
+/* True when the document verified: at least one check ran and no error was recorded. */
+bool cred_result_verified(const struct cred_result *r);
+/* Records that a check ran (names are listed once, in first-run order). */
+void cred_result_check(struct cred_result *r, const char *name);
+/* Records an error or a warning; title is short, detail precise (printf-style). */
+void cred_result_error(struct cred_result *r, enum cred_problem p, const char *title,
+                       const char *fmt, ...) VT_PRINTF(4, 5);
+void cred_result_warning(struct cred_result *r, enum cred_problem p, const char *title,
+                         const char *fmt, ...) VT_PRINTF(4, 5);
+size_t cred_result_error_count(const struct cred_result *r);
+size_t cred_result_warning_count(const struct cred_result *r);
+/* True if an error (or, for _has_warning, a warning) of problem p was recorded. */
+bool cred_result_has_error(const struct cred_result *r, enum cred_problem p);
+bool cred_result_has_warning(const struct cred_result *r, enum cred_problem p);
+/* True if check `name` ran. */
+bool cred_result_has_check(const struct cred_result *r, const char *name);
+/* {"verified":bool,"checks":[names],"warnings":[{type,title,detail}],"errors":[...]};
+ * a new reference. */
+json_t *cred_result_to_json(const struct cred_result *r);
+/*
+ * The verified document (a credential or presentation decoded from a JWT or COSE payload,
+ * or the parsed JSON), or NULL if it could not be parsed. Borrowed; lives as r.
+ */
+const json_t *cred_result_document(const struct cred_result *r);
+
+/* ---------------------------------------------------------------------------------------
+ * Trust: keys for issuers that cannot be resolved offline, and did:web documents
+ */
+
+/* A set of trusted keys and DID documents. Opaque handle. */
+struct cred_trust;
+
+struct cred_trust *cred_trust_new(void);
+void cred_trust_free(struct cred_trust *t);
+/*
+ * Trusts key for verification method vm (a DID URL or URL); vm NULL trusts the key for any
+ * verification method whose key material matches it or that names no key (JWT without
+ * kid). Takes a new reference on key.
+ */
+void cred_trust_add_key(struct cred_trust *t, const char *vm, struct cred_key *key);
+/*
+ * Adds a DID document (as served at did:web's did.json): its verificationMethod entries
+ * with publicKeyMultibase (Ed25519 Multikey) or publicKeyJwk become resolvable.
+ * VT_ERR_INVALID if the document has no id or a method is malformed.
+ */
+enum vt_status cred_trust_add_did_document(struct cred_trust *t, const json_t *doc,
+                                           struct vt_error *err);
+
+/* did:web: the HTTPS URL of the DID document ("did:web:a.b%3A8080:x" →
+ * "https://a.b:8080/x/did.json"); a new string. VT_ERR_INVALID if not a did:web DID. */
+enum vt_status cred_didweb_url(const char *did, char **url_out, struct vt_error *err);
+/* The DID document for a did:web DID whose key is key (Ed25519 as Multikey, others as
+ * JsonWebKey), with assertionMethod and authentication; a new reference. */
+enum vt_status cred_didweb_document(const char *did, const struct cred_key *key, json_t **doc_out,
+                                    struct vt_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Verification
+ */
+
+/*
+ * Key history seam (the ledger plugs in here): finds the key for verification method vm
+ * and says whether it was valid at time at_ms (milliseconds since the epoch; -1 when the
+ * proof names no time). Set *key_out to a new reference and return VT_OK; return
+ * VT_ERR_NOT_FOUND when unknown (resolution then falls back to did:key and the trust
+ * store), VT_ERR_PERMISSION when the key was not valid at at_ms (revoked or rotated).
+ */
+typedef enum vt_status (*cred_key_lookup_fn)(void *ctx, const char *vm, int64_t at_ms,
+                                             struct cred_key **key_out, struct vt_error *err);
+
+/*
+ * Status list seam: returns the status list credential at url as a parsed document
+ * (*doc_out, a new reference), or VT_ERR_NOT_FOUND. The verifier verifies its proofs.
+ */
+typedef enum vt_status (*cred_status_lookup_fn)(void *ctx, const char *url, json_t **doc_out,
+                                                struct vt_error *err);
+
+struct cred_verify_options {
+    const struct cred_trust *trust; /* may be NULL */
+    int64_t now_ms;                 /* "now" for validity; 0 means the current time */
+    /* Presentation binding: when set, the presentation proof must carry these. */
+    const char *challenge;
+    const char *domain;
+    /* A presentation proof's created may be at most this old (and not in the future by
+     * more than clock_skew_ms); 0 disables the age limit. */
+    int64_t max_age_ms;
+    int64_t clock_skew_ms;
+    cred_key_lookup_fn key_lookup;
+    void *key_lookup_ctx;
+    cred_status_lookup_fn status_lookup;
+    void *status_lookup_ctx;
+    /* Endorsement nesting allowed (≤ CRED_ENDORSEMENT_DEPTH_MAX). */
+    unsigned endorsement_depth;
+};
+
+/* Defaults: no trust store, now, max_age 10 minutes, skew 5 minutes, depth 3. */
+void cred_verify_options_init(struct cred_verify_options *opt);
+
+/*
+ * Verifies a credential or presentation in any supported form: JSON with Data Integrity
+ * proofs, a compact JWS (either payload shape), or COSE_Sign1 bytes (also accepted as
+ * base64url text). *result_out is always set to a new result (free it).
+ * Returns VT_OK when the verification ran to a verdict (read it from the result);
+ * VT_ERR_INVALID / VT_ERR_TOO_LARGE / VT_ERR_TOO_DEEP / VT_ERR_DUPLICATE when the input is
+ * not a well-formed document at all (the result then says why, verified false).
+ */
+VT_WARN_UNUSED enum vt_status cred_verify(const uint8_t *input, size_t n,
+                                          const struct cred_verify_options *opt,
+                                          struct cred_result **result_out, struct vt_error *err);
+
+/* As cred_verify, for an already parsed JSON credential or presentation. */
+VT_WARN_UNUSED enum vt_status cred_verify_json(const json_t *doc,
+                                               const struct cred_verify_options *opt,
+                                               struct cred_result **result_out,
+                                               struct vt_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Data Integrity eddsa-jcs-2022
+ */
+
+struct cred_di_options {
+    const char *verification_method; /* NULL: cred_key_default_vm(key) */
+    const char *proof_purpose;       /* NULL: "assertionMethod" */
+    const char *created;             /* NULL: now, whole seconds */
+    const char *expires;             /* optional */
+    const char *challenge;           /* optional (presentations) */
+    const char *domain;              /* optional (presentations) */
+};
+
+/*
+ * Adds an eddsa-jcs-2022 proof to doc (which is not modified) and returns the signed copy
+ * in *out (a new reference). An existing proof becomes a proof set: every proof signs the
+ * document without any proof. The proof carries the document's @context.
+ * VT_ERR_INVALID for a document that is not an object or a malformed option,
+ * VT_ERR_UNSUPPORTED for a key that is not Ed25519 with a secret, VT_ERR_TOO_LARGE past
+ * CRED_PROOFS_MAX.
+ */
+enum vt_status cred_sign_di(const json_t *doc, const struct cred_key *key,
+                            const struct cred_di_options *opt, json_t **out, struct vt_error *err);
+
+/*
+ * The hashData of eddsa-jcs-2022 for a document without proof and a proof configuration
+ * without proofValue: SHA-256(JCS(proof_config)) ‖ SHA-256(JCS(document)). Exposed for
+ * known-answer tests. The canonical forms are appended to canon_doc / canon_proof when
+ * they are not NULL.
+ */
+enum vt_status cred_di_hash_data(const json_t *document, const json_t *proof_config,
+                                 uint8_t hash_data[2 * VT_SHA256_LEN], struct vt_buf *canon_doc,
+                                 struct vt_buf *canon_proof, struct vt_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * JOSE: compact JWS
+ */
+
+enum cred_jwt_shape {
+    CRED_JWT_VC_JOSE,  /* application/vc+jwt: the payload is the credential (VC-JOSE-COSE) */
+    CRED_JWT_VC_CLAIM, /* Open Badges 3.0 VC-JWT: {"vc":credential,"iss","nbf","jti","sub"} */
+};
+
+/*
+ * Signs doc as a compact JWS with the key's algorithm. kid NULL means
+ * cred_key_default_vm(key) (omitted when that is NULL too). *jwt_out is a new
+ * NUL-terminated string (free()). VT_ERR_UNSUPPORTED for a key without secret.
+ */
+enum vt_status cred_sign_jwt(const json_t *doc, const struct cred_key *key,
+                             enum cred_jwt_shape shape, const char *kid, char **jwt_out,
+                             struct vt_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * COSE_Sign1 (RFC 9052) and application/vc+cose
+ */
+
+/*
+ * Low level: COSE_Sign1 (tag 18) over payload with the given encoded protected header
+ * map (its bytes are signed as they are) and encoded unprotected map (NULL: empty map).
+ * Appends the tagged message to out.
+ */
+enum vt_status cred_cose_sign1(const struct cred_key *key, const uint8_t *protected_map,
+                               size_t protected_len, const uint8_t *unprotected_map,
+                               size_t unprotected_len, const uint8_t *payload, size_t payload_len,
+                               struct vt_buf *out, struct vt_error *err);
+
+/*
+ * Low level: checks a COSE_Sign1 message (tagged or untagged) against key, over the
+ * protected bytes as received. On VT_OK, *payload and *payload_len give the payload
+ * inside msg.
+ * VT_ERR_INVALID for malformed CBOR, VT_ERR_UNSUPPORTED for another alg, VT_ERR_VERIFY for a
+ * bad signature.
+ */
+VT_WARN_UNUSED enum vt_status cred_cose_verify1(const struct cred_key *key, const uint8_t *msg,
+                                                size_t n, const uint8_t **payload,
+                                                size_t *payload_len, struct vt_error *err);
+
+/*
+ * Signs doc as application/vc+cose: protected {1: alg, 3: "application/vc", 4: kid,
+ * 16: "application/vc+cose"} (kid NULL: cred_key_default_vm; omitted when that is NULL too),
+ * an empty unprotected map, payload the JSON bytes of doc (compact, member order kept).
+ * Appends the tagged message to out.
+ */
+enum vt_status cred_sign_cose(const json_t *doc, const struct cred_key *key, const char *kid,
+                              struct vt_buf *out, struct vt_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Bitstring Status List v1.0
+ */
+
+#define CRED_STATUS_MIN_ENTRIES 131072
+
+/* A status list: one bit per entry (statusSize 1), index 0 the MSB of byte 0. Opaque. */
+struct cred_status_list;
+
+/* A list of `entries` zero bits (at least CRED_STATUS_MIN_ENTRIES, a multiple of 8). */
+enum vt_status cred_status_list_new(size_t entries, struct cred_status_list **out,
+                                    struct vt_error *err);
+void cred_status_list_free(struct cred_status_list *l);
+size_t cred_status_list_size(const struct cred_status_list *l);
+/* VT_ERR_INVALID when index is out of range. */
+enum vt_status cred_status_list_set(struct cred_status_list *l, size_t index, bool value,
+                                    struct vt_error *err);
+bool cred_status_list_get(const struct cred_status_list *l, size_t index);
+/*
+ * A random unused (zero, never handed out) index, marked as used in the list's allocation
+ * map. VT_ERR_FULL when every index is taken.
+ */
+enum vt_status cred_status_list_allocate(struct cred_status_list *l, size_t *index_out,
+                                         struct vt_error *err);
+/* encodedList: "u" + base64url(GZIP(bits)); appended to out (NUL-terminated text). */
+enum vt_status cred_status_list_encode(const struct cred_status_list *l, struct vt_buf *out,
+                                       struct vt_error *err);
+/*
+ * Decodes an encodedList. VT_ERR_INVALID for bad multibase/GZIP, VT_ERR_TOO_LARGE when it
+ * inflates past 16 MiB, VT_ERR_INVALID ("STATUS_LIST_LENGTH_ERROR") below the minimum size.
+ */
+enum vt_status cred_status_list_decode(const char *encoded, struct cred_status_list **out,
+                                       struct vt_error *err);
+
+/*
+ * An unsigned BitstringStatusListCredential for list: id, issuer, purpose ("revocation" or
+ * "suspension"), validFrom = now. Sign it with cred_sign_di. A new reference.
+ */
+enum vt_status cred_status_list_credential(const struct cred_status_list *l, const char *id,
+                                           const char *issuer, const char *purpose, json_t **out,
+                                           struct vt_error *err);
+
+/* A BitstringStatusListEntry for index in list_url with purpose; a new reference. */
+json_t *cred_status_entry(const char *list_url, size_t index, const char *purpose);
+
+/* ---------------------------------------------------------------------------------------
+ * Documents: Open Badges 3.0, CLR 2.0, endorsements
+ */
+
+/* "sha256$" + hex(SHA-256(identifier ‖ salt)); out holds at least 72 bytes. */
+#define CRED_IDENTITY_HASH_MAX 72
+void cred_identity_hash(const char *identifier, const char *salt, char out[CRED_IDENTITY_HASH_MAX]);
+
+/* One alignment of an achievement to a competency. */
+struct cred_alignment {
+    const char *target_name;
+    const char *target_url;
+    const char *target_code;      /* optional */
+    const char *target_framework; /* optional */
+    const char *target_type;      /* "CFItem", "ceasn:Competency", ... (optional) */
+};
+
+/* Ledger evidence: the event hashes behind the award and the checkpoint covering them. */
+struct cred_ledger_evidence {
+    const char *const *event_hashes; /* hex SHA-256 of each event */
+    size_t event_count;
+    const char *checkpoint; /* the signed checkpoint note text (or its URL) */
+    const char *log_origin; /* the transparency log's origin line */
+};
+
+struct cred_award {
+    const char *id; /* credential id (urn:uuid:...) */
+    const char *issuer_id;
+    const char *issuer_name;
+    const char *issuer_url;  /* optional */
+    const char *valid_from;  /* NULL: now */
+    const char *valid_until; /* optional */
+    /* The learner: a DID, or a hashed identifier (identity_type e.g. "emailAddress"). */
+    const char *subject_id;
+    const char *subject_identifier;
+    const char *subject_identity_type;
+    const char *subject_salt;
+    /* The achievement. */
+    const char *achievement_id;
+    const char *achievement_name;
+    const char *achievement_description;
+    const char *achievement_type; /* optional, e.g. "Competency" */
+    const char *criteria_narrative;
+    const struct cred_alignment *alignments;
+    size_t alignment_count;
+    /* An optional result with its description (resultType e.g. "Percent"). */
+    const char *result_type;
+    const char *result_value;
+    /* Optional ledger evidence. */
+    const struct cred_ledger_evidence *evidence;
+    json_t *credential_status; /* optional entry (borrowed; copied in) */
+};
+
+/* An unsigned OpenBadgeCredential for award; VT_ERR_INVALID when a required field is
+ * missing. A new reference. */
+enum vt_status cred_openbadge_new(const struct cred_award *award, json_t **out,
+                                  struct vt_error *err);
+
+/* An unsigned EndorsementCredential by issuer about subject_id with comment. */
+enum vt_status cred_endorsement_new(const char *id, const char *issuer_id, const char *issuer_name,
+                                    const char *subject_id, const char *comment, json_t **out,
+                                    struct vt_error *err);
+
+/* An unsigned ClrCredential bundling signed achievement credentials for learner. */
+enum vt_status cred_clr_new(const char *id, const char *issuer_id, const char *issuer_name,
+                            const char *learner_id, const json_t *const *credentials, size_t count,
+                            json_t **out, struct vt_error *err);
+
+/*
+ * An unsigned VerifiablePresentation by holder containing credentials (JSON objects are
+ * embedded; strings are taken as JWT or base64url COSE and enveloped as data: URLs).
+ * Sign it with cred_sign_di and proof_purpose "authentication", challenge and domain.
+ */
+enum vt_status cred_presentation_new(const char *holder, const json_t *const *credentials,
+                                     size_t count, json_t **out, struct vt_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Output
+ */
+
+/*
+ * Appends doc as JSON.stringify(doc, null, indent) would (member order kept, numbers and
+ * strings as in JCS); indent 0 is compact. No trailing newline.
+ */
+enum vt_status cred_json_write(const json_t *doc, unsigned indent, struct vt_buf *out,
+                               struct vt_error *err);
+
+#endif
