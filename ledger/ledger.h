@@ -99,12 +99,11 @@ enum vt_status ledger_prove_consistency(const struct ledger_hash_reader *r, uint
  * an empty proof and old_root = SHA-256(""). VT_ERR_INVALID for old_size > new_size,
  * new_size > LEDGER_SIZE_MAX or proof_len > LEDGER_PROOF_MAX; VT_ERR_VERIFY otherwise.
  */
-VT_WARN_UNUSED enum vt_status
-ledger_verify_consistency(uint64_t old_size, uint64_t new_size,
-                          const uint8_t old_root[LEDGER_HASH_LEN],
-                          const uint8_t new_root[LEDGER_HASH_LEN],
-                          const uint8_t (*proof)[LEDGER_HASH_LEN], size_t proof_len,
-                          struct vt_error *err);
+VT_WARN_UNUSED enum vt_status ledger_verify_consistency(uint64_t old_size, uint64_t new_size,
+                                                        const uint8_t old_root[LEDGER_HASH_LEN],
+                                                        const uint8_t new_root[LEDGER_HASH_LEN],
+                                                        const uint8_t (*proof)[LEDGER_HASH_LEN],
+                                                        size_t proof_len, struct vt_error *err);
 
 /* Hashes in a full tile; also the `width` that names a full tile below. */
 #define LEDGER_TILE_WIDTH 256
@@ -120,8 +119,8 @@ ledger_verify_consistency(uint64_t old_size, uint64_t new_size,
  * 1..256 or size > LEDGER_SIZE_MAX, VT_ERR_NOT_FOUND if the tile (or width) does not
  * exist at this size, VT_ERR_TOO_LARGE past out's cap (out unchanged); reader errors.
  */
-enum vt_status ledger_tile_read(const struct ledger_hash_reader *r, uint64_t size,
-                                unsigned level, uint64_t n, unsigned width, struct vt_buf *out,
+enum vt_status ledger_tile_read(const struct ledger_hash_reader *r, uint64_t size, unsigned level,
+                                uint64_t n, unsigned width, struct vt_buf *out,
                                 struct vt_error *err);
 /*
  * Parses a tile path "<L>/<N>[.p/<W>]" (the part after "tile/") as C2SP defines it:
@@ -151,8 +150,7 @@ uint32_t ledger_note_key_id(const char *name, const uint8_t pk[VT_ED25519_PK_LEN
  * without its secret, VT_ERR_TOO_LARGE past out's cap; out is unchanged on failure.
  */
 enum vt_status ledger_note_sign(const char *text, size_t n, const char *name,
-                                const struct vt_key *key, struct vt_buf *out,
-                                struct vt_error *err);
+                                const struct vt_key *key, struct vt_buf *out, struct vt_error *err);
 
 /* Signature lines beyond this count make a note malformed. */
 #define LEDGER_NOTE_SIGS_MAX 16
