@@ -345,6 +345,8 @@ int main(int argc, char **argv)
     run_producers(&key, 64, 1, secs, limit);
     /* Callers that submit their events in batches: what group commit can reach. */
     run_producers(&key, 64, 64, secs, limit);
+    /* As many single-event callers as a busy server has open requests. */
+    run_producers(&key, 1000, 1, secs, limit);
     chain_verify(&key);
     vt_key_release(&key);
     return 0;

@@ -5,12 +5,28 @@
 
 /* Keep in step with the registry table in specs/ledger.md §3. */
 static const char *const event_types[] = {
-    "attempt",     "progress",          "assessment",
-    "enrollment",  "credential.issued", "credential.revoked",
-    "endorsement", "consent.granted",   "consent.revoked",
-    "import",      "erasure",           "framework",
-    "role",        "xapi.statement",    "amendment",
-    "statement",   "disclosure",        "key.rotated",
+    "attempt",
+    "progress",
+    "assessment",
+    "enrollment",
+    "credential.issued",
+    "credential.revoked",
+    "endorsement",
+    "consent.granted",
+    "consent.revoked",
+    "import",
+    "erasure",
+    "framework",
+    "role",
+    "role.profile",
+    "xapi.statement",
+    "amendment",
+    "statement",
+    "disclosure",
+    "key.rotated",
+    "credential.suspended",
+    "credential.unsuspended",
+    "status.reserved",
 };
 
 bool ledger_type_known(const char *type)

@@ -49,7 +49,8 @@ void ledger_commitment(const uint8_t salt[LEDGER_SALT_LEN], const uint8_t *pt, s
 enum vt_status ledger_payload_seal(const uint8_t dek[LEDGER_DEK_LEN], uint8_t flag,
                                    const uint8_t learner[LEDGER_LEARNER_LEN], uint64_t seq,
                                    const uint8_t salt[LEDGER_SALT_LEN], const uint8_t *pt, size_t n,
-                                   struct vt_buf *record, struct vt_error *err)
+                                   const uint8_t *nonce_in, struct vt_buf *record,
+                                   struct vt_error *err)
 {
     size_t total;
     if (!vt_size_add(n, 1 + LEDGER_NONCE_LEN + LEDGER_SALT_LEN + LEDGER_TAG_LEN, &total))
@@ -62,7 +63,10 @@ enum vt_status ledger_payload_seal(const uint8_t dek[LEDGER_DEK_LEN], uint8_t fl
     p[0] = flag;
     uint8_t *nonce = p + 1;
     uint8_t *m = nonce + LEDGER_NONCE_LEN;
-    vt_random_bytes(nonce, LEDGER_NONCE_LEN);
+    if (nonce_in)
+        memcpy(nonce, nonce_in, LEDGER_NONCE_LEN);
+    else
+        vt_random_bytes(nonce, LEDGER_NONCE_LEN);
     memcpy(m, salt, LEDGER_SALT_LEN);
     if (n)
         memcpy(m + LEDGER_SALT_LEN, pt, n);
@@ -335,6 +339,7 @@ enum vt_status ledger_dek_destroy(struct ledger *l, const uint8_t learner[LEDGER
     enum vt_status st = keys_write(l, destroy_in_txn, learner, err);
     if (st != VT_OK)
         return st;
+    l->keys_compact = true;
     if (!l->deks.cap)
         cache_grow(&l->deks);
     cache_put(&l->deks, learner, NULL, 2);
@@ -511,6 +516,9 @@ enum vt_status ledger_keys_open(struct ledger *l, const uint8_t *kek, struct vt_
         free(kdir);
         return st;
     }
+    char *leftover = path_join(kdir, "data.mdb.compact");
+    unlink(leftover); /* an interrupted compaction (keys_compact) */
+    free(leftover);
     l->kmap_size = KEYS_MAP_SIZE;
     int rc = mdb_env_create(&l->kenv);
     if (rc == 0) {
@@ -564,9 +572,39 @@ enum vt_status ledger_keys_open(struct ledger *l, const uint8_t *kek, struct vt_
     return VT_OK;
 }
 
+/*
+ * LMDB is copy-on-write: a destroyed or re-wrapped data key stays in a free page of
+ * keys/data.mdb until the page is reused. A compacting copy holds only live pages; it
+ * replaces the file by an atomic rename, so a crash leaves either file whole (a leftover
+ * data.mdb.compact is removed at the next open). Best effort: on failure the old file
+ * stays, and the next erasure or rotation tries again.
+ */
+static void keys_compact(struct ledger *l)
+{
+    char *kdir = path_join(l->dir, "keys");
+    char *tmp = path_join(kdir, "data.mdb.compact");
+    char *dst = path_join(kdir, "data.mdb");
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && mdb_env_copyfd2(l->kenv, fd, MDB_CP_COMPACT) == 0 && fsync(fd) == 0;
+    if (fd >= 0)
+        close(fd);
+    mdb_env_close(l->kenv);
+    l->kenv = NULL;
+    struct vt_error err;
+    if (ok && rename(tmp, dst) == 0)
+        (void)fsync_dir(kdir, &err);
+    else
+        unlink(tmp);
+    free(dst);
+    free(tmp);
+    free(kdir);
+}
+
 void ledger_keys_close(struct ledger *l)
 {
     ledger_dek_cache_free(&l->deks);
+    if (l->kenv && l->keys_compact)
+        keys_compact(l);
     if (l->kenv)
         mdb_env_close(l->kenv);
     l->kenv = NULL;
@@ -639,6 +677,8 @@ enum vt_status ledger_kek_rotate_writer(struct ledger *l, const uint8_t *new_kek
     struct rewrap rw = {l->kek, next};
     if (st == VT_OK)
         st = keys_write(l, rewrap_in_txn, &rw, err);
+    if (st == VT_OK)
+        l->keys_compact = true;
     if (st == VT_OK && l->kek_in_file) {
         char *from = path_join(l->dir, "kek.new"), *to = path_join(l->dir, "kek");
         if (rename(from, to) != 0)

@@ -294,7 +294,8 @@ VT_WARN_UNUSED enum vt_status ledger_leaf_open(const uint8_t *leaf, size_t n,
  * transaction (group commit): it assigns seq, prev and time, encrypts payloads, signs
  * envelopes (different learners in parallel), appends the leaves to the Merkle log, signs
  * a checkpoint for the new tree size and commits with LMDB's durable defaults; only then
- * are the callers woken. A failed request never stops the others in its batch.
+ * are the callers woken. A failed request never stops the others in its batch. Commits run
+ * on a second thread, so the next batch is signed while the previous one is committed.
  *
  * Thread-safety: every function taking a struct ledger * may be called from any number
  * of threads at once, except ledger_close, which must be the last call. Readers never
@@ -302,6 +303,23 @@ VT_WARN_UNUSED enum vt_status ledger_leaf_open(const uint8_t *leaf, size_t n,
  */
 
 struct ledger;
+
+/*
+ * The seam between ordering and storage (specs/ledger.md §6.1). The writer hands every
+ * batch of prepared, signed leaves to the sequencer's submit, in the order it will apply
+ * them, and writes the batch to LMDB only after submit returned VT_OK: the sequencer must
+ * have put them in one total order and made that order durable (or replicated) by then.
+ * A failed submit fails every request of the batch with its status and error, and nothing
+ * of the batch is written. The local sequencer keeps the writer's order and relies on the
+ * LMDB commit that follows for durability; a replicated log can take its place.
+ * submit runs on a ledger thread, never two calls at once, in batch order; leaves and lens
+ * are borrowed for the call. batch is a counter starting at 0 for each open.
+ */
+struct ledger_sequencer {
+    enum vt_status (*submit)(void *ctx, uint64_t batch, const uint8_t *const *leaves,
+                             const size_t *lens, size_t n, struct vt_error *err);
+    void *ctx;
+};
 
 struct ledger_options {
     size_t batch_max;         /* N: most events per transaction (default 1024) */
@@ -312,6 +330,8 @@ struct ledger_options {
     const struct vt_key *key; /* required: the service signing key (copied) */
     const uint8_t *kek;       /* 32-byte key-encryption key; NULL: the file <dir>/kek */
     unsigned sign_threads;    /* threads that sign a batch (default 2, at most 8) */
+    size_t bundle_max;        /* largest twin bundle exported or imported (default 64 MiB) */
+    const struct ledger_sequencer *sequencer; /* NULL: the local sequencer (copied) */
 };
 
 /* Fills o with the defaults above (key and kek NULL). */
@@ -475,9 +495,11 @@ struct ledger_chain_report {
 /*
  * Verifies one learner's chain: every signature, seq 0.. without gaps, each prev equal to
  * the leaf hash of the event before, the ciphertext hashes and (where the data key still
- * exists) the plaintext commitments, and the head's inclusion under the newest checkpoint,
- * whose signature is checked. VT_ERR_NOT_FOUND for an unknown learner, VT_ERR_VERIFY /
- * VT_ERR_CONFLICT naming the first bad event otherwise. rep may be NULL.
+ * exists) the plaintext commitments, that every author other than the service key has a
+ * provenance record, and the head's inclusion under the newest checkpoint, whose signature
+ * is checked. Signatures and payloads are checked on two threads. VT_ERR_NOT_FOUND for an
+ * unknown learner, VT_ERR_VERIFY / VT_ERR_CONFLICT naming the first bad event in chain
+ * order otherwise. rep may be NULL.
  */
 VT_WARN_UNUSED enum vt_status ledger_verify_learner(struct ledger *l,
                                                     const uint8_t learner[LEDGER_LEARNER_LEN],
@@ -500,11 +522,97 @@ struct ledger_check_report {
 /*
  * The offline check behind `vitaed --check`: re-reads the whole store in one read
  * transaction and verifies every leaf's signature and chain link, every stored Merkle
- * hash against the leaves, the root against the newest checkpoint and its signature, and
- * that the heads, learner/seq and event-id indexes agree with the events. VT_ERR_VERIFY or
- * VT_ERR_CONFLICT with the first inconsistency. rep may be NULL.
+ * hash against the leaves, the root against the newest checkpoint and its signature, that
+ * the heads, learner/seq and event-id indexes agree with the events, and that every author
+ * other than the service key has a provenance record. Signatures are checked on two
+ * threads. VT_ERR_VERIFY or VT_ERR_CONFLICT with the first inconsistency in log order.
+ * rep may be NULL.
  */
 VT_WARN_UNUSED enum vt_status ledger_check(struct ledger *l, struct ledger_check_report *rep,
                                            struct vt_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Portable twin bundles (specs/ledger.md §10)
+ *
+ * One deterministic-CBOR file with a learner's whole chain, its payloads (plaintext, or
+ * sealed to a recipient's X25519 key), the exporting log's newest checkpoint, the
+ * inclusion proof of the learner's head under it, and the log's public key.
+ */
+
+#define LEDGER_BUNDLE_DEFAULT_MAX ((size_t)64 << 20)
+#define LEDGER_BUNDLE_EVENTS_MAX 65536
+#define LEDGER_BUNDLE_FORMAT "vitae/bundle/v1"
+
+/*
+ * Appends the bundle of learner's chain to out. recipient_x25519 (32 bytes, e.g. the
+ * X25519 key of the learner's or the receiving institution's did:key, see vt_key_x25519)
+ * seals every payload to that key; NULL writes them in the clear.
+ * VT_ERR_NOT_FOUND for a learner without events, VT_ERR_CONFLICT for an erased learner,
+ * VT_ERR_INVALID for a recipient key of low order, VT_ERR_TOO_LARGE past out's cap, the
+ * bundle cap or LEDGER_BUNDLE_EVENTS_MAX events, VT_ERR_VERIFY when a stored payload fails
+ * its checks. out is unchanged on failure. Runs in one read transaction.
+ */
+enum vt_status ledger_bundle_export(struct ledger *l, const uint8_t learner[LEDGER_LEARNER_LEN],
+                                    const uint8_t *recipient_x25519, struct vt_buf *out,
+                                    struct vt_error *err);
+
+struct ledger_bundle_result {
+    uint8_t learner[LEDGER_LEARNER_LEN];
+    char origin[LEDGER_NOTE_NAME_MAX];      /* the exporting log */
+    uint8_t service_key[VT_ED25519_PK_LEN]; /* its checkpoint key, as the bundle states it */
+    uint64_t checkpoint_size;
+    uint64_t events;   /* events in the bundle */
+    uint64_t imported; /* of those, appended now */
+    uint64_t present;  /* of those, already here (identical) */
+    uint64_t payloads; /* payloads stored with the appended events */
+    uint64_t head_seq;
+    uint8_t head_leaf[LEDGER_HASH_LEN];
+};
+
+/*
+ * Verifies a bundle completely and then appends the learner's events that this ledger
+ * does not hold yet, in one batch, each with a provenance record (the bundle's origin,
+ * service key and checkpoint). Checked before anything is written: the size cap, the
+ * canonical CBOR layout, the checkpoint's signature under the bundle's service key, every
+ * event's signature, learner, seq (0, 1, ... in order) and prev link, every payload
+ * against its commitment (after opening it with recipient_x25519_sk, 32 bytes, when the
+ * bundle is sealed), the head's inclusion proof under the checkpoint, and that the events
+ * this ledger already holds for the learner are the bundle's own.
+ *
+ * Whether the bundle's service key deserves trust is the caller's decision: res names it.
+ * Importing the same bundle again appends nothing and returns VT_OK (res->present counts
+ * the events); a bundle that extends an earlier import appends only the new events.
+ *
+ * VT_ERR_TOO_LARGE (over the bundle cap, the event cap or the payload cap), the CBOR
+ * statuses (VT_ERR_TRUNCATED, VT_ERR_NONCANONICAL, VT_ERR_INVALID, ...) for a malformed
+ * bundle, VT_ERR_INVALID for a sealed bundle without a recipient key, VT_ERR_UNSUPPORTED
+ * for another format or an erasure event, VT_ERR_VERIFY for a bad signature, link,
+ * commitment, sealed payload or proof, VT_ERR_CONFLICT for a fork against this ledger's
+ * chain of the learner (or an erased learner); err names the event. res may be NULL; it
+ * is filled on success. A concurrent append to the same learner can make the writer refuse
+ * part of the batch (VT_ERR_CONFLICT); importing again finishes it.
+ */
+VT_WARN_UNUSED enum vt_status ledger_bundle_import(struct ledger *l, const uint8_t *bundle,
+                                                   size_t n, const uint8_t *recipient_x25519_sk,
+                                                   struct ledger_bundle_result *res,
+                                                   struct vt_error *err);
+
+/* Where an event written here from elsewhere came from. */
+struct ledger_provenance {
+    char origin[LEDGER_NOTE_NAME_MAX];      /* the log that vouched for the event */
+    uint8_t service_key[VT_ED25519_PK_LEN]; /* that log's key (the author for direct imports) */
+    bool has_checkpoint;                    /* false for a pre-signed append outside a bundle */
+    uint8_t checkpoint_hash[VT_SHA256_LEN]; /* SHA-256 of the signed checkpoint note */
+    uint64_t checkpoint_size;
+};
+
+/*
+ * The provenance of learner's event seq; the signed checkpoint note is appended to
+ * note_out (may be NULL) when there is one. VT_ERR_NOT_FOUND for an event written by this
+ * ledger itself (or no such event).
+ */
+enum vt_status ledger_provenance_read(struct ledger *l, const uint8_t learner[LEDGER_LEARNER_LEN],
+                                      uint64_t seq, struct ledger_provenance *prov,
+                                      struct vt_buf *note_out, struct vt_error *err);
 
 #endif

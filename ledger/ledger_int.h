@@ -45,6 +45,17 @@ enum {
     LEDGER_PAYLOAD_ABSENT = 3,   /* imported without its payload: the record is this byte */
 };
 
+/* Provenance of pre-signed events (specs/ledger.md §10.4): value of the `provenance`
+ * database = 01 ‖ service key (32) ‖ note hash (32, zeros: none) ‖ origin (1..127). */
+#define LEDGER_PROV_FIXED (1 + VT_ED25519_PK_LEN + VT_SHA256_LEN)
+struct ledger_prov {
+    const char *origin;
+    const uint8_t *key;
+    const uint8_t *note; /* the signed checkpoint note, or NULL */
+    size_t note_len;
+    uint8_t note_hash[VT_SHA256_LEN];
+};
+
 /* Heads value: be64 seq ‖ be64 index ‖ leaf hash (specs/ledger.md §5.2). */
 #define LEDGER_HEAD_LEN (8 + 8 + LEDGER_HASH_LEN)
 
@@ -61,6 +72,8 @@ struct ledger_job {
     size_t n;
     struct ledger_append_result *res;
     bool presigned;
+    const struct ledger_prov *prov;      /* pre-signed: where the events came from, or NULL */
+    bool preverified;                    /* pre-signed leaves whose signatures were checked */
     uint8_t learner[LEDGER_LEARNER_LEN]; /* erase */
     const uint8_t *new_kek;              /* rotate */
     enum vt_status status;               /* job-level failure (erase, rotate, shutdown) */
@@ -83,25 +96,14 @@ struct ledger_dek_cache {
     size_t used;
 };
 
+struct batch;          /* a batch of the writer (writer.c) */
 struct ledger_signers; /* the pool that signs a batch's learner groups in parallel */
-
-/*
- * The seam between ordering and storage (specs/ledger.md §6). The writer hands a batch of
- * prepared, signed events to the sequencer, which must put them in one total order, make
- * that durable and return the order to apply. The local sequencer keeps the writer's
- * order and its durability is the LMDB commit itself; a replicated log can take its place.
- */
-struct ledger_sequencer {
-    enum vt_status (*order)(void *ctx, const uint8_t *const *leaves, const size_t *lens, size_t n,
-                            struct vt_error *err);
-    void *ctx;
-};
 
 struct ledger {
     char *dir;
     MDB_env *env;
     MDB_dbi db_events, db_hashes, db_heads, db_lseq, db_payloads, db_ids, db_checkpoints, db_meta,
-        db_forks;
+        db_forks, db_prov, db_provnotes;
     MDB_env *kenv;
     MDB_dbi db_deks, db_kmeta;
     size_t map_size, kmap_size;
@@ -112,6 +114,7 @@ struct ledger {
     pthread_rwlock_t kek_lock;
     uint8_t kek[LEDGER_KEK_LEN];
     bool kek_in_file;
+    bool keys_compact; /* a data key was destroyed or re-wrapped: compact at close */
 
     struct vt_key key;
     char origin[LEDGER_NOTE_NAME_MAX];
@@ -119,6 +122,7 @@ struct ledger {
     unsigned batch_ms;
     size_t payload_max;
     unsigned sign_threads;
+    size_t bundle_max;
 
     pthread_mutex_t mu;
     pthread_cond_t cv_work;
@@ -128,11 +132,20 @@ struct ledger {
     bool writer_started;
     pthread_t writer;
 
+    /* The pipeline (writer.c): the batch being committed and the committer thread. */
+    pthread_mutex_t cmu;
+    pthread_cond_t cv_commit;
+    struct batch *inflight; /* set and cleared by the writer thread only */
+    bool commit_busy, commit_stop;
+    bool pipeline_init, committer_started;
+    pthread_t committer;
+
     _Atomic uint64_t size;        /* leaves committed */
     uint64_t last_time;           /* writer only */
     struct ledger_dek_cache deks; /* writer only */
     struct ledger_signers *signers;
-    struct ledger_sequencer sequencer;
+    struct ledger_sequencer sequencer; /* submit NULL: local */
+    uint64_t seq_batches;              /* batches handed to the sequencer */
 };
 
 /* store.c: LMDB status translation, transactions, the stored-hash reader. */
@@ -152,6 +165,11 @@ enum vt_status ledger_get_leaf(struct ledger *l, MDB_txn *txn, uint64_t index, M
                                struct vt_error *err);
 enum vt_status ledger_latest_checkpoint_txn(struct ledger *l, MDB_txn *txn, struct vt_buf *note_out,
                                             struct ledger_checkpoint *cp, struct vt_error *err);
+
+/* verify.c: true when ev's author is the service key or the event has a provenance
+ * record (its author then is another log's key, specs/ledger.md §10.4). */
+enum vt_status ledger_author_check(struct ledger *l, MDB_txn *txn, const struct ledger_event *ev,
+                                   uint64_t index, struct vt_error *err);
 
 /* keys.c: KEK, data keys, payload encryption. */
 enum vt_status ledger_keys_open(struct ledger *l, const uint8_t *kek, struct vt_error *err);
@@ -174,11 +192,13 @@ enum vt_status ledger_kek_rotate_writer(struct ledger *l, const uint8_t *new_kek
                                         struct vt_error *err);
 void ledger_dek_cache_free(struct ledger_dek_cache *c);
 
-/* record = flag ‖ nonce ‖ AEAD(salt ‖ plaintext), AD = learner ‖ be64 seq. */
+/* record = flag ‖ nonce ‖ AEAD(salt ‖ plaintext), AD = learner ‖ be64 seq. nonce: 24 fresh
+ * random bytes, or NULL to draw them here. */
 enum vt_status ledger_payload_seal(const uint8_t dek[LEDGER_DEK_LEN], uint8_t flag,
                                    const uint8_t learner[LEDGER_LEARNER_LEN], uint64_t seq,
                                    const uint8_t salt[LEDGER_SALT_LEN], const uint8_t *pt, size_t n,
-                                   struct vt_buf *record, struct vt_error *err);
+                                   const uint8_t *nonce, struct vt_buf *record,
+                                   struct vt_error *err);
 /* Appends salt ‖ plaintext to out (wipe it after use). */
 enum vt_status ledger_payload_open(const uint8_t dek[LEDGER_DEK_LEN],
                                    const uint8_t learner[LEDGER_LEARNER_LEN], uint64_t seq,

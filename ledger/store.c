@@ -21,6 +21,7 @@ void ledger_options_init(struct ledger_options *o)
     o->map_size = DEFAULT_MAP_SIZE;
     o->origin = DEFAULT_ORIGIN;
     o->sign_threads = 2;
+    o->bundle_max = LEDGER_BUNDLE_DEFAULT_MAX;
 }
 
 enum vt_status ledger_mdb_error(int rc, struct vt_error *err, const char *what)
@@ -251,6 +252,8 @@ static enum vt_status open_env(struct ledger *l, struct vt_error *err)
         {"checkpoints", &l->db_checkpoints},
         {"meta", &l->db_meta},
         {"forks", &l->db_forks},
+        {"provenance", &l->db_prov},
+        {"provnotes", &l->db_provnotes},
     };
     for (size_t i = 0; st == VT_OK && i < sizeof(dbs) / sizeof(dbs[0]); i++)
         st = open_db(txn, dbs[i].name, dbs[i].dbi, err);
@@ -287,6 +290,11 @@ static enum vt_status options_check(const struct ledger_options *o, struct vt_er
     if (o->sign_threads == 0 || o->sign_threads > 8)
         return vt_error_set(err, VT_ERR_INVALID, "ledger sign threads %u not in 1..8",
                             o->sign_threads);
+    if (o->bundle_max < ((size_t)1 << 10) || o->bundle_max > ((size_t)1 << 30))
+        return vt_error_set(err, VT_ERR_INVALID, "ledger bundle cap %zu not in 1 KiB..1 GiB",
+                            o->bundle_max);
+    if (o->sequencer && !o->sequencer->submit)
+        return vt_error_set(err, VT_ERR_INVALID, "ledger sequencer has no submit function");
     const char *org = o->origin ? o->origin : DEFAULT_ORIGIN;
     size_t n = strlen(org);
     if (n == 0 || n >= LEDGER_NOTE_NAME_MAX)
@@ -325,6 +333,9 @@ enum vt_status ledger_open(const char *dir, const struct ledger_options *opt, st
     l->payload_max = opt->payload_max;
     l->map_size = opt->map_size;
     l->sign_threads = opt->sign_threads;
+    l->bundle_max = opt->bundle_max;
+    if (opt->sequencer)
+        l->sequencer = *opt->sequencer;
     pthread_rwlockattr_t ra;
     pthread_rwlockattr_init(&ra);
     /* A resize must not starve behind a steady stream of readers. */
@@ -605,6 +616,71 @@ enum vt_status ledger_fork_read(struct ledger *l, const uint8_t learner[LEDGER_L
             st = vt_buf_append(out, val.mv_data, val.mv_size, err);
         mdb_cursor_close(c);
     }
+    ledger_read_end(l, txn);
+    return st;
+}
+
+enum vt_status ledger_provenance_read(struct ledger *l, const uint8_t learner[LEDGER_LEARNER_LEN],
+                                      uint64_t seq, struct ledger_provenance *prov,
+                                      struct vt_buf *note_out, struct vt_error *err)
+{
+    MDB_txn *txn;
+    enum vt_status st = ledger_read_begin(l, &txn, err);
+    if (st != VT_OK)
+        return st;
+    uint8_t k[LEDGER_LEARNER_LEN + 8];
+    memcpy(k, learner, LEDGER_LEARNER_LEN);
+    vt_be64_put(k + LEDGER_LEARNER_LEN, seq);
+    MDB_val key = {sizeof(k), k}, val, note;
+    int rc = mdb_get(txn, l->db_prov, &key, &val);
+    const uint8_t *p = rc == 0 ? val.mv_data : NULL;
+    static const uint8_t none[VT_SHA256_LEN];
+    if (rc == MDB_NOTFOUND) {
+        st = vt_error_set(err, VT_ERR_NOT_FOUND, "event %llu of the learner has no provenance",
+                          (unsigned long long)seq);
+        goto out;
+    }
+    if (rc != 0) {
+        st = ledger_mdb_error(rc, err, "read a provenance record");
+        goto out;
+    }
+    if (val.mv_size <= LEDGER_PROV_FIXED ||
+        val.mv_size >= LEDGER_PROV_FIXED + LEDGER_NOTE_NAME_MAX || p[0] != 1) {
+        st = vt_error_set(err, VT_ERR_INVALID, "provenance record of seq %llu is malformed",
+                          (unsigned long long)seq);
+        goto out;
+    }
+    memset(prov, 0, sizeof(*prov));
+    memcpy(prov->service_key, p + 1, VT_ED25519_PK_LEN);
+    memcpy(prov->checkpoint_hash, p + 1 + VT_ED25519_PK_LEN, VT_SHA256_LEN);
+    memcpy(prov->origin, p + LEDGER_PROV_FIXED, val.mv_size - LEDGER_PROV_FIXED);
+    prov->has_checkpoint = memcmp(prov->checkpoint_hash, none, VT_SHA256_LEN) != 0;
+    if (!prov->has_checkpoint)
+        goto out;
+    key.mv_size = VT_SHA256_LEN;
+    key.mv_data = prov->checkpoint_hash;
+    rc = mdb_get(txn, l->db_provnotes, &key, &note);
+    if (rc != 0) {
+        st = rc == MDB_NOTFOUND
+                 ? vt_error_set(err, VT_ERR_VERIFY, "provenance checkpoint of seq %llu is missing",
+                                (unsigned long long)seq)
+                 : ledger_mdb_error(rc, err, "read a provenance checkpoint");
+        goto out;
+    }
+    size_t text_len;
+    struct ledger_checkpoint cp;
+    st = ledger_note_verify(note.mv_data, note.mv_size, prov->origin, prov->service_key, &text_len,
+                            err);
+    if (st == VT_OK)
+        st = ledger_checkpoint_parse(note.mv_data, text_len, &cp, err);
+    if (st != VT_OK) {
+        vt_error_prefix(err, "provenance checkpoint of seq %llu", (unsigned long long)seq);
+        goto out;
+    }
+    prov->checkpoint_size = cp.size;
+    if (note_out)
+        st = vt_buf_append(note_out, note.mv_data, note.mv_size, err);
+out:
     ledger_read_end(l, txn);
     return st;
 }

@@ -27,10 +27,13 @@ struct item {
     long next; /* next item of the same learner, or -1 */
     struct ledger_event ev;
     uint8_t salt[LEDGER_SALT_LEN];
+    uint8_t nonce[LEDGER_NONCE_LEN];
     struct vt_buf record; /* payload record; empty when there is no payload */
     struct vt_buf leaf;
     uint8_t leaf_hash[LEDGER_HASH_LEN];
     bool fork; /* refused, but kept as fork evidence */
+    const struct ledger_prov *prov;
+    bool preverified;
     uint64_t index;
 };
 
@@ -48,6 +51,9 @@ struct group {
     size_t count;
     unsigned part;
     bool touched;
+    bool has_final; /* after phase B: the newest event this batch will write */
+    uint64_t last_seq;
+    uint8_t last_leaf[LEDGER_HASH_LEN];
     uint64_t final_seq, final_index;
     uint8_t final_leaf[LEDGER_HASH_LEN];
 };
@@ -63,6 +69,16 @@ struct batch {
     size_t tab_cap;
     MDB_txn *ktxn;
     unsigned parts;
+    bool presigned;
+    bool erasure_first;
+    /* The batch still being committed while this one is prepared: its groups' final heads
+     * and its event ids are not in the read snapshot yet. */
+    const struct batch *overlay;
+    bool used_overlay;     /* some group started from the overlay */
+    bool need_drain;       /* an event id of this batch is in the overlay */
+    uint8_t *rnd;          /* salts and nonces for the items, drawn once */
+    enum vt_status status; /* the commit's outcome */
+    struct vt_error error;
 };
 
 static uint8_t tab_key[crypto_shorthash_KEYBYTES];
@@ -112,6 +128,35 @@ static enum vt_status ensure_ktxn(struct batch *b, struct vt_error *err)
     return VT_OK;
 }
 
+/* The overlay's group of learner when that batch writes events for it, else NULL. */
+static const struct group *overlay_group(const struct batch *o, const uint8_t *learner)
+{
+    if (!o)
+        return NULL;
+    size_t i = tab_hash(learner, LEDGER_LEARNER_LEN, o->tab_cap);
+    while (o->gtab[i] >= 0) {
+        const struct group *g = &o->groups[o->gtab[i]];
+        if (memcmp(g->learner, learner, LEDGER_LEARNER_LEN) == 0)
+            return g->has_final ? g : NULL;
+        i = (i + 1) & (o->tab_cap - 1);
+    }
+    return NULL;
+}
+
+static bool overlay_has_id(const struct batch *o, const uint8_t *id, size_t len)
+{
+    if (!o)
+        return false;
+    size_t h = tab_hash(id, len, o->tab_cap);
+    while (o->idtab[h] >= 0) {
+        const struct item *it = &o->items[o->idtab[h]];
+        if (it->ev.event_id_len == len && memcmp(it->ev.event_id, id, len) == 0)
+            return true;
+        h = (h + 1) & (o->tab_cap - 1);
+    }
+    return false;
+}
+
 static enum vt_status group_find(struct batch *b, MDB_txn *txn, const uint8_t *learner, size_t *out,
                                  struct vt_error *err)
 {
@@ -128,6 +173,18 @@ static enum vt_status group_find(struct batch *b, MDB_txn *txn, const uint8_t *l
     memset(g, 0, sizeof(*g));
     memcpy(g->learner, learner, LEDGER_LEARNER_LEN);
     g->first = g->last = -1;
+    const struct group *og = overlay_group(b->overlay, learner);
+    if (og) {
+        b->used_overlay = true;
+        g->has_head = true;
+        g->head_seq = og->last_seq;
+        memcpy(g->head_leaf, og->last_leaf, LEDGER_HASH_LEN);
+        g->next_seq = g->head_seq + 1;
+        memcpy(g->cur_leaf, g->head_leaf, LEDGER_HASH_LEN);
+        b->gtab[i] = (long)b->ngroups;
+        *out = b->ngroups++;
+        return VT_OK;
+    }
     MDB_val key = {LEDGER_LEARNER_LEN, (void *)learner}, val;
     int rc = mdb_get(txn, b->l->db_heads, &key, &val);
     if (rc == 0) {
@@ -242,11 +299,30 @@ static enum vt_status dedup(struct batch *b, MDB_txn *txn, size_t ii, const uint
         }
         h = (h + 1) & (b->tab_cap - 1);
     }
+    if (overlay_has_id(b->overlay, id, len)) {
+        /* Its answer comes from a commit still running: prepare again after it. */
+        b->need_drain = true;
+        return VT_OK;
+    }
     bool hit;
     enum vt_status st = id_committed(b, txn, it, id, len, &hit, err);
     if (st == VT_OK && !hit)
         b->idtab[h] = (long)ii;
     return st;
+}
+
+/* Salts and nonces come from one draw per batch: a getrandom call per event showed up as
+ * a tenth of the writer's time. */
+static void take_random(struct batch *b, struct item *it)
+{
+    enum { PER_ITEM = LEDGER_SALT_LEN + LEDGER_NONCE_LEN };
+    if (!b->rnd) {
+        b->rnd = vt_malloc(b->n * PER_ITEM);
+        vt_random_bytes(b->rnd, b->n * PER_ITEM);
+    }
+    const uint8_t *p = b->rnd + (size_t)(it - b->items) * PER_ITEM;
+    memcpy(it->salt, p, LEDGER_SALT_LEN);
+    memcpy(it->nonce, p + LEDGER_SALT_LEN, LEDGER_NONCE_LEN);
 }
 
 static void prepare_normal(struct batch *b, MDB_txn *txn, size_t ii, struct vt_error *err)
@@ -304,7 +380,7 @@ static void prepare_normal(struct batch *b, MDB_txn *txn, size_t ii, struct vt_e
     l->last_time = now;
     ev->time_ms = now;
     if (r->payload_len)
-        vt_random_bytes(it->salt, sizeof(it->salt));
+        take_random(b, it);
     group_link(b, gi, ii);
 }
 
@@ -314,8 +390,16 @@ static void prepare_presigned(struct batch *b, MDB_txn *txn, size_t ii, struct v
     struct item *it = &b->items[ii];
     const struct ledger_append_req *r = it->req;
     struct ledger_event *ev = &it->ev;
-    enum vt_status st =
-        ledger_leaf_open(r->signed_event, r->signed_event_len, ev, NULL, NULL, NULL, err);
+    enum vt_status st;
+    if (it->preverified) {
+        size_t off, len;
+        const uint8_t *sig;
+        st = ledger_leaf_split(r->signed_event, r->signed_event_len, &off, &len, &sig, err);
+        if (st == VT_OK)
+            st = ledger_event_decode(r->signed_event + off, len, ev, err);
+    } else {
+        st = ledger_leaf_open(r->signed_event, r->signed_event_len, ev, NULL, NULL, NULL, err);
+    }
     if (st != VT_OK)
         return fail(it, st, err);
     if (strcmp(ev->type, "erasure") == 0)
@@ -399,10 +483,18 @@ static void prepare_presigned(struct batch *b, MDB_txn *txn, size_t ii, struct v
     }
     if (ev->seq > 0 && memcmp(ev->prev, g->cur_leaf, LEDGER_HASH_LEN) != 0)
         return fail_msg(it, VT_ERR_CONFLICT, "prev does not match the learner's previous event");
-    if (r->payload_len || r->salt) {
+    static const uint8_t zero_salt[LEDGER_SALT_LEN];
+    uint8_t empty_hash[VT_SHA256_LEN], empty_commit[VT_SHA256_LEN];
+    vt_sha256("", 0, empty_hash);
+    ledger_commitment(zero_salt, NULL, 0, empty_commit);
+    if (!r->payload_len && memcmp(ev->payload_hash, empty_hash, VT_SHA256_LEN) == 0 &&
+        memcmp(ev->commitment, empty_commit, VT_SHA256_LEN) == 0) {
+        /* An empty payload is stored as natively: no record at all (§2.1). */
+        vt_buf_reset(&it->record);
+    } else if (r->payload_len || r->salt) {
         vt_buf_reset(&it->record);
         st = ledger_payload_seal(g->dek, LEDGER_PAYLOAD_IMPORTED, ev->learner, ev->seq, it->salt,
-                                 r->payload, r->payload_len, &it->record, err);
+                                 r->payload, r->payload_len, NULL, &it->record, err);
         if (st != VT_OK)
             return fail(it, st, err);
     } else {
@@ -437,6 +529,8 @@ static void batch_reset(struct batch *b)
 static enum vt_status phase_a(struct batch *b, MDB_txn *txn, bool presigned, struct vt_error *err)
 {
     batch_reset(b);
+    b->used_overlay = false;
+    b->need_drain = false;
     for (size_t i = 0; i < b->n; i++) {
         struct vt_error e;
         vt_error_clear(&e);
@@ -449,6 +543,8 @@ static enum vt_status phase_a(struct batch *b, MDB_txn *txn, bool presigned, str
             *err = e;
             return VT_ERR_FULL;
         }
+        if (b->need_drain)
+            break;
     }
     if (b->ktxn) {
         int rc = mdb_txn_commit(b->ktxn);
@@ -460,6 +556,8 @@ static enum vt_status phase_a(struct batch *b, MDB_txn *txn, bool presigned, str
                 ledger_dek_cache_put(b->l, b->groups[g].learner, b->groups[g].dek);
         }
     }
+    if (b->need_drain)
+        return vt_error_set(err, VT_ERR_BUSY, "batch must wait for the commit before it");
     return VT_OK;
 }
 
@@ -477,7 +575,7 @@ static void sign_item(struct batch *b, struct group *g, struct item *it)
     if (r->payload_len) {
         ledger_commitment(it->salt, r->payload, r->payload_len, ev->commitment);
         st = ledger_payload_seal(g->dek, LEDGER_PAYLOAD_NATIVE, ev->learner, ev->seq, it->salt,
-                                 r->payload, r->payload_len, &it->record, &e);
+                                 r->payload, r->payload_len, it->nonce, &it->record, &e);
         if (st != VT_OK)
             return fail(it, st, &e);
         vt_sha256(it->record.data + 1, it->record.len - 1, ev->payload_hash);
@@ -545,6 +643,17 @@ static void phase_b(struct batch *b)
         load[best] += b->groups[gi].count;
     }
     ledger_signers_run(b->l->signers, parts, sign_part, b);
+    for (size_t gi = 0; gi < b->ngroups; gi++) {
+        struct group *g = &b->groups[gi];
+        g->has_final = false;
+        for (long i = g->first; i >= 0; i = b->items[i].next) {
+            if (!b->items[i].settled) {
+                g->has_final = true;
+                g->last_seq = b->items[i].ev.seq;
+                memcpy(g->last_leaf, b->items[i].leaf_hash, LEDGER_HASH_LEN);
+            }
+        }
+    }
 }
 
 /* ---- phase C -------------------------------------------------------------------------- */
@@ -622,6 +731,34 @@ static enum vt_status write_checkpoint(struct batch *b, MDB_txn *txn, uint64_t s
     return st;
 }
 
+/* Events from elsewhere: the log that vouched for them, or for a bare pre-signed event of
+ * a foreign author, that author and the origin it names (specs/ledger.md §10.4). */
+static enum vt_status write_provenance(struct batch *b, MDB_txn *txn, const struct item *it,
+                                       struct vt_error *err)
+{
+    struct ledger *l = b->l;
+    const struct ledger_prov *p = it->prov;
+    const char *origin = p ? p->origin : it->ev.origin;
+    const uint8_t *key = p ? p->key : it->ev.author;
+    if (!p && memcmp(key, l->key.pk, VT_ED25519_PK_LEN) == 0)
+        return VT_OK;
+    size_t on = strlen(origin);
+    uint8_t v[LEDGER_PROV_FIXED + LEDGER_NOTE_NAME_MAX];
+    VT_ASSERT(on > 0 && on < LEDGER_NOTE_NAME_MAX);
+    v[0] = 1;
+    memcpy(v + 1, key, VT_ED25519_PK_LEN);
+    if (p && p->note)
+        memcpy(v + 1 + VT_ED25519_PK_LEN, p->note_hash, VT_SHA256_LEN);
+    else
+        memset(v + 1 + VT_ED25519_PK_LEN, 0, VT_SHA256_LEN);
+    memcpy(v + LEDGER_PROV_FIXED, origin, on);
+    uint8_t k[LEDGER_LEARNER_LEN + 8];
+    memcpy(k, it->ev.learner, LEDGER_LEARNER_LEN);
+    vt_be64_put(k + LEDGER_LEARNER_LEN, it->ev.seq);
+    return put(txn, l->db_prov, k, sizeof(k), v, LEDGER_PROV_FIXED + on, 0,
+               "record an event's provenance", err);
+}
+
 static enum vt_status write_fork(struct batch *b, MDB_txn *txn, struct item *it,
                                  struct vt_error *err)
 {
@@ -651,6 +788,9 @@ static enum vt_status phase_c_once(struct batch *b, uint64_t *size_out, struct v
             continue;
         it->index = size;
         st = write_item(b, txn, it, size, err);
+        if (st == VT_OK && it->req->signed_event)
+            st = write_provenance(b, txn, it, err);
+
         struct group *g = &b->groups[it->group];
         g->touched = true;
         g->final_seq = it->ev.seq;
@@ -667,6 +807,10 @@ static enum vt_status phase_c_once(struct batch *b, uint64_t *size_out, struct v
         st = put(txn, l->db_heads, g->learner, LEDGER_LEARNER_LEN, head, sizeof(head), 0,
                  "update a learner head", err);
     }
+    const struct ledger_prov *prov = b->n ? b->items[0].prov : NULL;
+    if (st == VT_OK && size > start && prov && prov->note)
+        st = put(txn, l->db_provnotes, prov->note_hash, VT_SHA256_LEN, prov->note, prov->note_len,
+                 0, "store a provenance checkpoint", err);
     if (st == VT_OK && size > start)
         st = write_checkpoint(b, txn, size, err);
     if (st != VT_OK) {
@@ -677,19 +821,6 @@ static enum vt_status phase_c_once(struct batch *b, uint64_t *size_out, struct v
     if (rc != 0)
         return ledger_mdb_error(rc, err, "commit the batch");
     *size_out = size;
-    return VT_OK;
-}
-
-static enum vt_status local_order(void *ctx, const uint8_t *const *leaves, const size_t *lens,
-                                  size_t n, struct vt_error *err)
-{
-    /* The writer thread's order is the total order, and the LMDB commit that follows
-     * makes it durable. */
-    (void)ctx;
-    (void)leaves;
-    (void)lens;
-    (void)n;
-    (void)err;
     return VT_OK;
 }
 
@@ -707,7 +838,11 @@ static enum vt_status phase_c(struct batch *b, struct vt_error *err)
             lens[j++] = b->items[i].leaf.len;
         }
     }
-    enum vt_status st = l->sequencer.order(l->sequencer.ctx, leaves, lens, live, err);
+    /* Without a sequencer the writer's order is the total order, and the LMDB commit that
+     * follows makes it durable. */
+    enum vt_status st = VT_OK;
+    if (l->sequencer.submit && live)
+        st = l->sequencer.submit(l->sequencer.ctx, l->seq_batches++, leaves, lens, live, err);
     free(leaves);
     free(lens);
     if (st != VT_OK)
@@ -765,68 +900,112 @@ static size_t pow2_at_least(size_t n)
     return c;
 }
 
-static void run_append(struct ledger *l, struct ledger_job *jobs, size_t n, bool presigned,
-                       const bool *erasure_first)
+static struct batch *batch_new(struct ledger *l, struct ledger_job *jobs, size_t n, bool presigned,
+                               bool erasure_first)
 {
-    struct batch b;
-    memset(&b, 0, sizeof(b));
-    b.l = l;
-    b.n = n;
-    b.items = vt_calloc(n, sizeof(*b.items));
-    b.groups = vt_calloc(n, sizeof(*b.groups));
-    b.tab_cap = pow2_at_least(2 * n);
-    b.gtab = vt_calloc(b.tab_cap, sizeof(long));
-    b.idtab = vt_calloc(b.tab_cap, sizeof(long));
+    struct batch *b = vt_calloc(1, sizeof(*b));
+    b->l = l;
+    b->jobs = jobs;
+    b->n = n;
+    b->presigned = presigned;
+    b->erasure_first = erasure_first;
+    b->items = vt_calloc(n, sizeof(*b->items));
+    b->groups = vt_calloc(n, sizeof(*b->groups));
+    b->tab_cap = pow2_at_least(2 * n);
+    b->gtab = vt_calloc(b->tab_cap, sizeof(long));
+    b->idtab = vt_calloc(b->tab_cap, sizeof(long));
     size_t k = 0;
     for (struct ledger_job *j = jobs; j; j = j->next) {
         for (size_t i = 0; i < j->n; i++, k++) {
-            b.items[k].req = &j->reqs[i];
-            b.items[k].res = &j->res[i];
-            b.items[k].erasure = erasure_first && *erasure_first && k == 0;
-            vt_buf_init(&b.items[k].record, VT_BUF_DEFAULT_MAX);
-            vt_buf_init(&b.items[k].leaf, LEDGER_LEAF_MAX);
+            b->items[k].req = &j->reqs[i];
+            b->items[k].res = &j->res[i];
+            b->items[k].erasure = erasure_first && k == 0;
+            b->items[k].prov = j->prov;
+            b->items[k].preverified = j->preverified;
+            vt_buf_init(&b->items[k].record, VT_BUF_DEFAULT_MAX);
+            vt_buf_init(&b->items[k].leaf, LEDGER_LEAF_MAX);
         }
     }
-    MDB_txn *txn = NULL;
-    struct vt_error err;
-    vt_error_clear(&err);
+    return b;
+}
+
+static void batch_free(struct batch *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++) {
+        vt_buf_release_secret(&b->items[i].record);
+        vt_buf_release(&b->items[i].leaf);
+        sodium_memzero(b->items[i].salt, sizeof(b->items[i].salt));
+    }
+    for (size_t g = 0; g < b->ngroups; g++)
+        sodium_memzero(b->groups[g].dek, sizeof(b->groups[g].dek));
+    if (b->rnd) {
+        sodium_memzero(b->rnd, b->n * (LEDGER_SALT_LEN + LEDGER_NONCE_LEN));
+        free(b->rnd);
+    }
+    free(b->items);
+    free(b->groups);
+    free(b->gtab);
+    free(b->idtab);
+    free(b);
+}
+
+/* Phases A and B against the committed state plus overlay (NULL: none). VT_ERR_BUSY when an
+ * event id needs the overlay's commit first. */
+static enum vt_status batch_prepare(struct batch *b, const struct batch *overlay,
+                                    struct vt_error *err)
+{
+    struct ledger *l = b->l;
+    b->overlay = overlay;
+    if (b->rnd) {
+        /* A batch prepared again must not reuse a nonce under a data key. */
+        free(b->rnd);
+        b->rnd = NULL;
+    }
     enum vt_status st;
     for (;;) {
-        pthread_rwlock_rdlock(&l->txn_lock);
-        int rc = mdb_txn_begin(l->env, NULL, MDB_RDONLY, &txn);
-        pthread_rwlock_unlock(&l->txn_lock);
-        if (rc != 0) {
-            st = ledger_mdb_error(rc, &err, "begin the batch");
+        MDB_txn *txn;
+        if ((st = ledger_read_begin(l, &txn, err)) != VT_OK)
             break;
-        }
-        st = phase_a(&b, txn, presigned, &err);
-        mdb_txn_abort(txn);
-        if (b.ktxn) {
-            mdb_txn_abort(b.ktxn);
-            b.ktxn = NULL;
+        st = phase_a(b, txn, b->presigned, err);
+        ledger_read_end(l, txn);
+        if (b->ktxn) {
+            mdb_txn_abort(b->ktxn);
+            b->ktxn = NULL;
         }
         if (st != VT_ERR_FULL)
             break;
-        if ((st = ledger_grow_map(l, l->kenv, &l->kmap_size, &err)) != VT_OK)
+        if ((st = ledger_grow_map(l, l->kenv, &l->kmap_size, err)) != VT_OK)
             break;
     }
-    if (st == VT_OK) {
-        if (!presigned)
-            phase_b(&b);
-        st = phase_c(&b, &err);
-    }
-    settle_results(&b, st, &err);
-    for (size_t i = 0; i < n; i++) {
-        vt_buf_release_secret(&b.items[i].record);
-        vt_buf_release(&b.items[i].leaf);
-        sodium_memzero(b.items[i].salt, sizeof(b.items[i].salt));
-    }
-    for (size_t g = 0; g < b.ngroups; g++)
-        sodium_memzero(b.groups[g].dek, sizeof(b.groups[g].dek));
-    free(b.items);
-    free(b.groups);
-    free(b.gtab);
-    free(b.idtab);
+    b->overlay = NULL;
+    if (st == VT_OK && !b->presigned)
+        phase_b(b);
+    return st;
+}
+
+/* Phase C and the results; the callers are not woken yet. */
+static void batch_commit(struct batch *b)
+{
+    vt_error_clear(&b->error);
+    b->status = phase_c(b, &b->error);
+    settle_results(b, b->status, &b->error);
+}
+
+/* One batch from start to finish on the calling thread (nothing may be in flight). */
+static void run_append(struct ledger *l, struct ledger_job *jobs, size_t n, bool presigned,
+                       bool erasure_first)
+{
+    struct batch *b = batch_new(l, jobs, n, presigned, erasure_first);
+    struct vt_error err;
+    vt_error_clear(&err);
+    enum vt_status st = batch_prepare(b, NULL, &err);
+    if (st == VT_OK)
+        batch_commit(b);
+    else
+        settle_results(b, st, &err);
+    batch_free(b);
 }
 
 static void run_erase(struct ledger *l, struct ledger_job *job)
@@ -872,9 +1051,8 @@ static void run_erase(struct ledger *l, struct ledger_job *job)
         job->status = st;
         return;
     }
-    bool first = true;
     job->next = NULL;
-    run_append(l, job, 1, false, &first);
+    run_append(l, job, 1, false, true);
     job->status = job->res[0].status;
     if (job->status != VT_OK)
         *err = job->res[0].error;
@@ -924,6 +1102,84 @@ static struct ledger_job *take_batch(struct ledger *l, size_t *events)
     return first;
 }
 
+/* ---- the pipeline ----------------------------------------------------------------------
+ *
+ * While the committer thread writes and fsyncs batch k, the writer prepares and signs batch
+ * k+1 on top of k's heads (the overlay). At most one batch is in flight; the writer frees
+ * it when it hands over the next one or drains. Each batch's callers are woken by the
+ * committer right after its own commit.
+ */
+
+static void *committer_main(void *arg)
+{
+    struct ledger *l = arg;
+    pthread_mutex_lock(&l->cmu);
+    for (;;) {
+        while (!l->commit_busy && !l->commit_stop)
+            pthread_cond_wait(&l->cv_commit, &l->cmu);
+        if (!l->commit_busy)
+            break;
+        struct batch *b = l->inflight;
+        pthread_mutex_unlock(&l->cmu);
+        batch_commit(b);
+        finish(l, b->jobs);
+        pthread_mutex_lock(&l->cmu);
+        l->commit_busy = false;
+        pthread_cond_broadcast(&l->cv_commit);
+    }
+    pthread_mutex_unlock(&l->cmu);
+    return NULL;
+}
+
+/* Waits for the batch in flight and returns it (NULL: none); the caller frees it. */
+static struct batch *pipeline_wait(struct ledger *l)
+{
+    pthread_mutex_lock(&l->cmu);
+    while (l->commit_busy)
+        pthread_cond_wait(&l->cv_commit, &l->cmu);
+    struct batch *b = l->inflight;
+    l->inflight = NULL;
+    pthread_mutex_unlock(&l->cmu);
+    return b;
+}
+
+static void pipeline_drain(struct ledger *l)
+{
+    batch_free(pipeline_wait(l));
+}
+
+static void pipeline_append(struct ledger *l, struct ledger_job *jobs, size_t n)
+{
+    struct batch *b = batch_new(l, jobs, n, false, false);
+    struct vt_error err;
+    vt_error_clear(&err);
+    /* l->inflight is only ever changed by this thread, so reading it here is safe. */
+    enum vt_status st = batch_prepare(b, l->inflight, &err);
+    if (st == VT_ERR_BUSY) {
+        pipeline_drain(l);
+        st = batch_prepare(b, NULL, &err);
+    }
+    struct batch *prev = pipeline_wait(l);
+    /* Built on a batch that did not commit: its heads never came to be. */
+    if (prev && prev->status != VT_OK && b->used_overlay && st == VT_OK) {
+        batch_free(prev);
+        prev = NULL;
+        st = batch_prepare(b, NULL, &err);
+    }
+    batch_free(prev);
+    if (st != VT_OK) {
+        settle_results(b, st, &err);
+        finish(l, b->jobs);
+        batch_free(b);
+        return;
+    }
+    pthread_mutex_lock(&l->cmu);
+    l->inflight = b;
+    l->commit_busy = true;
+    pthread_cond_broadcast(&l->cv_commit);
+    pthread_mutex_unlock(&l->cmu);
+}
+
 static void *writer_main(void *arg)
 {
     struct ledger *l = arg;
@@ -944,29 +1200,33 @@ static void *writer_main(void *arg)
         size_t events;
         struct ledger_job *jobs = take_batch(l, &events);
         pthread_mutex_unlock(&l->mu);
-        switch (jobs->kind) {
-        case LEDGER_JOB_APPEND:
-            run_append(l, jobs, events, jobs->presigned, NULL);
-            break;
-        case LEDGER_JOB_ERASE:
-            run_erase(l, jobs);
-            break;
-        case LEDGER_JOB_ROTATE:
-            jobs->status = ledger_kek_rotate_writer(l, jobs->new_kek, &jobs->error);
-            break;
+        if (jobs->kind == LEDGER_JOB_APPEND && !jobs->presigned) {
+            pipeline_append(l, jobs, events);
+        } else {
+            pipeline_drain(l);
+            switch (jobs->kind) {
+            case LEDGER_JOB_APPEND:
+                run_append(l, jobs, events, true, false);
+                break;
+            case LEDGER_JOB_ERASE:
+                run_erase(l, jobs);
+                break;
+            case LEDGER_JOB_ROTATE:
+                jobs->status = ledger_kek_rotate_writer(l, jobs->new_kek, &jobs->error);
+                break;
+            }
+            finish(l, jobs);
         }
-        finish(l, jobs);
         pthread_mutex_lock(&l->mu);
     }
     pthread_mutex_unlock(&l->mu);
+    pipeline_drain(l);
     return NULL;
 }
 
 enum vt_status ledger_writer_start(struct ledger *l, struct vt_error *err)
 {
     pthread_once(&tab_once, tab_init);
-    l->sequencer.order = local_order;
-    l->sequencer.ctx = l;
     l->signers = ledger_signers_new(l->sign_threads);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -974,6 +1234,13 @@ enum vt_status ledger_writer_start(struct ledger *l, struct vt_error *err)
     pthread_cond_destroy(&l->cv_work);
     pthread_cond_init(&l->cv_work, &ca);
     pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&l->cmu, NULL);
+    pthread_cond_init(&l->cv_commit, NULL);
+    l->pipeline_init = true;
+    if (pthread_create(&l->committer, NULL, committer_main, l) != 0)
+        return vt_error_set(err, VT_ERR_INTERNAL, "cannot start the ledger committer: %s",
+                            strerror(errno));
+    l->committer_started = true;
     if (pthread_create(&l->writer, NULL, writer_main, l) != 0)
         return vt_error_set(err, VT_ERR_INTERNAL, "cannot start the ledger writer: %s",
                             strerror(errno));
@@ -990,6 +1257,19 @@ void ledger_writer_stop(struct ledger *l)
         pthread_mutex_unlock(&l->mu);
         pthread_join(l->writer, NULL);
         l->writer_started = false;
+    }
+    if (l->committer_started) {
+        pthread_mutex_lock(&l->cmu);
+        l->commit_stop = true;
+        pthread_cond_broadcast(&l->cv_commit);
+        pthread_mutex_unlock(&l->cmu);
+        pthread_join(l->committer, NULL);
+        l->committer_started = false;
+    }
+    if (l->pipeline_init) {
+        pthread_cond_destroy(&l->cv_commit);
+        pthread_mutex_destroy(&l->cmu);
+        l->pipeline_init = false;
     }
     ledger_signers_free(l->signers);
     l->signers = NULL;

@@ -1,6 +1,7 @@
 /* Privacy: payload encryption, erasure by destroying the data key, KEK rotation. */
 #include "ledger_fixture.h"
 
+#include <lmdb.h>
 #include <sys/stat.h>
 
 struct fx {
@@ -203,6 +204,80 @@ static void test_interrupted_rotation(void **state)
     vt_buf_release(&pt);
 }
 
+/* The wrapped data key of learner, read straight from the keys environment. */
+static size_t wrapped_key(const char *dir, const uint8_t *learner, uint8_t *out, size_t cap)
+{
+    char kdir[512];
+    snprintf(kdir, sizeof(kdir), "%s/keys", dir);
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 4);
+    assert_int_equal(mdb_env_open(env, kdir, MDB_RDONLY, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "deks", 0, &dbi), 0);
+    MDB_val key = {LEDGER_LEARNER_LEN, (void *)learner}, val;
+    assert_int_equal(mdb_get(txn, dbi, &key, &val), 0);
+    assert_true(val.mv_size <= cap);
+    memcpy(out, val.mv_data, val.mv_size);
+    size_t n = val.mv_size;
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    return n;
+}
+
+static bool file_has_bytes(const char *path, const uint8_t *p, size_t n)
+{
+    size_t len;
+    char *data = vt_test_read_file(path, &len);
+    assert_non_null(data);
+    bool found = memmem(data, len, p, n) != NULL;
+    free(data);
+    return found;
+}
+
+/* After an erasure, closing compacts the keys environment, so that the destroyed data key
+ * does not linger in a free page of keys/data.mdb. */
+static void test_erasure_compacts_keys(void **state)
+{
+    struct fx *f = *state;
+    uint8_t a[LEDGER_LEARNER_LEN], b[LEDGER_LEARNER_LEN];
+    fixture_learner(a, 1);
+    fixture_learner(b, 2);
+    for (int i = 0; i < 3; i++) {
+        struct ledger_append_req r[2] = {fixture_req(a, "attempt", "x"),
+                                         fixture_req(b, "attempt", "y")};
+        struct ledger_append_result res[2];
+        assert_int_equal(ledger_append_batch(f->l, r, 2, res, NULL), VT_OK);
+    }
+    ledger_close(f->l);
+    f->l = NULL;
+    uint8_t rec[128];
+    size_t n = wrapped_key(f->dir, a, rec, sizeof(rec));
+    assert_true(n > 1);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/keys/data.mdb", f->dir);
+    assert_true(file_has_bytes(path, rec, n));
+    f->l = fixture_open(f->dir, &f->key, 0);
+    assert_int_equal(ledger_erase(f->l, a, NULL, NULL), VT_OK);
+    ledger_close(f->l);
+    f->l = NULL;
+    assert_false(file_has_bytes(path, rec, n));
+    snprintf(path, sizeof(path), "%s/keys/data.mdb.compact", f->dir);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), -1);
+    /* The compacted environment still holds the other learner's key and the tombstone. */
+    f->l = fixture_open(f->dir, &f->key, 0);
+    struct vt_buf pt;
+    vt_buf_init(&pt, 1024);
+    assert_int_equal(ledger_payload_read(f->l, 1, &pt, NULL), VT_OK);
+    assert_int_equal(ledger_payload_read(f->l, 0, &pt, NULL), VT_ERR_NOT_FOUND);
+    assert_int_equal(ledger_verify_learner(f->l, a, NULL, NULL), VT_OK);
+    assert_int_equal(ledger_check(f->l, NULL, NULL), VT_OK);
+    vt_buf_release(&pt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_erasure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kek_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_rotation, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_erasure_compacts_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* Pre-signed events: chain rules, fork evidence, commitments; chain and store checks. */
 #include "ledger_fixture.h"
 
+#include <lmdb.h>
+
 struct fx {
     char *dir;
     struct vt_key key;    /* the service */
@@ -210,11 +212,202 @@ static void test_long_chain(void **state)
     free(res);
 }
 
+/* ---- tampering with the store on disk ------------------------------------------------- */
+
+/* How to damage one record: flip one bit at offset (negative: from the end), or delete. */
+struct damage {
+    const char *db;
+    const uint8_t *key;
+    size_t key_len;
+    long offset;
+    bool erase;
+};
+
+static void tamper(const char *dir, const struct damage *d)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    assert_int_equal(mdb_env_create(&env), 0);
+    mdb_env_set_maxdbs(env, 16);
+    mdb_env_set_mapsize(env, (size_t)256 << 20);
+    assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, d->db, 0, &dbi), 0);
+    MDB_val key = {d->key_len, (void *)d->key}, val;
+    assert_int_equal(mdb_get(txn, dbi, &key, &val), 0);
+    if (d->erase) {
+        assert_int_equal(mdb_del(txn, dbi, &key, NULL), 0);
+    } else {
+        uint8_t *copy = malloc(val.mv_size);
+        memcpy(copy, val.mv_data, val.mv_size);
+        size_t at = d->offset < 0 ? val.mv_size - (size_t)(-d->offset) : (size_t)d->offset;
+        assert_true(at < val.mv_size);
+        copy[at] ^= 0x10;
+        MDB_val nv = {val.mv_size, copy};
+        assert_int_equal(mdb_put(txn, dbi, &key, &nv, 0), 0);
+        free(copy);
+    }
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+/* A store with learners 1 (events 0, 2, 4, 6, 8) and 2 (1, 3, 5, 7), closed. */
+static void build(struct fx *f)
+{
+    for (int i = 0; i < 9; i++) {
+        uint8_t learner[LEDGER_LEARNER_LEN];
+        fixture_learner(learner, i % 2 ? 2 : 1);
+        struct ledger_append_req r = fixture_req(learner, "attempt", "a payload of some length");
+        assert_int_equal(ledger_append(f->l, &r, NULL, NULL), VT_OK);
+    }
+    ledger_close(f->l);
+    f->l = NULL;
+}
+
+/* Reopens after damage and expects both checks to name the problem. */
+static void expect_damage(struct fx *f, const char *check_msg, const char *verify_msg)
+{
+    f->l = fixture_open(f->dir, &f->key, 0);
+    struct vt_error err;
+    vt_error_clear(&err);
+    enum vt_status st = ledger_check(f->l, NULL, &err);
+    if (st == VT_OK || !strstr(err.msg, check_msg))
+        fail_msg("check said '%s' (%s), want '%s'", err.msg, vt_status_name(st), check_msg);
+    if (verify_msg) {
+        uint8_t learner[LEDGER_LEARNER_LEN];
+        fixture_learner(learner, 1);
+        vt_error_clear(&err);
+        st = ledger_verify_learner(f->l, learner, NULL, &err);
+        if (st == VT_OK || !strstr(err.msg, verify_msg))
+            fail_msg("verify said '%s' (%s), want '%s'", err.msg, vt_status_name(st), verify_msg);
+    }
+}
+
+static void test_tamper_event(void **state)
+{
+    struct fx *f = *state;
+    build(f);
+    uint8_t k[8];
+    vt_be64_put(k, 4);
+    /* The last byte of the signature of event 4 (learner 1, seq 2). */
+    struct damage d = {"events", k, 8, -1, false};
+    tamper(f->dir, &d);
+    expect_damage(f, "event 4: event signature does not verify",
+                  "event 4: event signature does not verify");
+}
+
+static void test_tamper_envelope(void **state)
+{
+    struct fx *f = *state;
+    build(f);
+    uint8_t k[8];
+    vt_be64_put(k, 6);
+    /* A byte inside the learner id of event 6: canonical CBOR, but another learner. */
+    struct damage d = {"events", k, 8, 8, false};
+    tamper(f->dir, &d);
+    expect_damage(f, "event 6", "event 6");
+}
+
+static void test_tamper_stored_hash(void **state)
+{
+    struct fx *f = *state;
+    build(f);
+    uint8_t k[8];
+    vt_be64_put(k, 5); /* the node over leaves 2..3 */
+    struct damage d = {"hashes", k, 8, 0, false};
+    tamper(f->dir, &d);
+    expect_damage(f, "stored tree hash 5 does not match the leaves", NULL);
+}
+
+static void test_tamper_head(void **state)
+{
+    struct fx *f = *state;
+    build(f);
+    uint8_t learner[LEDGER_LEARNER_LEN];
+    fixture_learner(learner, 1);
+    struct damage d = {"heads", learner, LEDGER_LEARNER_LEN, -1, false};
+    tamper(f->dir, &d);
+    expect_damage(f, "learner head disagrees with its chain",
+                  "learner head does not match the newest event");
+}
+
+static void test_tamper_payload(void **state)
+{
+    struct fx *f = *state;
+    build(f);
+    uint8_t k[8];
+    vt_be64_put(k, 2);
+    struct damage d = {"payloads", k, 8, 30, false};
+    tamper(f->dir, &d);
+    expect_damage(f, "event 2: payload ciphertext does not match its hash",
+                  "event 2: payload ciphertext does not match its hash");
+}
+
+static void test_tamper_checkpoint(void **state)
+{
+    struct fx *f = *state;
+    build(f);
+    uint8_t k[8];
+    vt_be64_put(k, 9);
+    struct damage d = {"checkpoints", k, 8, 2, false};
+    tamper(f->dir, &d);
+    expect_damage(f, "newest checkpoint", "newest checkpoint");
+}
+
+static void test_tamper_index(void **state)
+{
+    struct fx *f = *state;
+    build(f);
+    uint8_t k[LEDGER_LEARNER_LEN + 8];
+    fixture_learner(k, 1);
+    vt_be64_put(k + LEDGER_LEARNER_LEN, 3);
+    struct damage d = {"lseq", k, sizeof(k), 0, true};
+    tamper(f->dir, &d);
+    expect_damage(f, "event 6: learner index entry is missing",
+                  "seq 3: learner index entry is missing");
+}
+
+static void test_tamper_provenance(void **state)
+{
+    struct fx *f = *state;
+    uint8_t a[LEDGER_LEARNER_LEN];
+    fixture_learner(a, 1);
+    struct vt_buf l0;
+    vt_buf_init(&l0, 4096);
+    uint8_t h0[32];
+    foreign(f, a, 0, NULL, "badge-0", &l0, h0);
+    assert_int_equal(import(f, &l0, "badge-0", NULL, NULL), VT_OK);
+    struct ledger_provenance prov;
+    assert_int_equal(ledger_provenance_read(f->l, a, 0, &prov, NULL, NULL), VT_OK);
+    assert_false(prov.has_checkpoint);
+    assert_memory_equal(prov.service_key, f->author.pk, 32);
+    assert_string_equal(prov.origin, "other.example/ledger");
+    ledger_close(f->l);
+    f->l = NULL;
+    uint8_t k[LEDGER_LEARNER_LEN + 8];
+    memcpy(k, a, LEDGER_LEARNER_LEN);
+    vt_be64_put(k + LEDGER_LEARNER_LEN, 0);
+    struct damage d = {"provenance", k, sizeof(k), 0, true};
+    tamper(f->dir, &d);
+    expect_damage(f, "event 0: its author is not the service key and it has no provenance",
+                  "event 0: its author is not the service key and it has no provenance");
+    vt_buf_release(&l0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_presigned_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_chain, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_envelope, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_stored_hash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_head, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_payload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_checkpoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_index, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tamper_provenance, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

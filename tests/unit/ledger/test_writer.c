@@ -203,12 +203,120 @@ static void test_small_batches(void **state)
     assert_int_equal(ledger_check(f->l, NULL, &err), VT_OK);
 }
 
+/* A sequencer that replicates every batch to a follower ledger, as a cluster would, and
+ * can be told to fail. */
+struct replica {
+    struct ledger *follower;
+    uint64_t batches, leaves;
+    bool fail;
+    bool out_of_order;
+};
+
+static enum vt_status replicate(void *ctx, uint64_t batch, const uint8_t *const *leaves,
+                                const size_t *lens, size_t n, struct vt_error *err)
+{
+    struct replica *r = ctx;
+    if (batch != r->batches)
+        r->out_of_order = true;
+    r->batches++;
+    if (r->fail)
+        return vt_error_set(err, VT_ERR_BUSY, "replication quorum lost");
+    struct ledger_append_req *reqs = calloc(n, sizeof(*reqs));
+    struct ledger_append_result *res = calloc(n, sizeof(*res));
+    for (size_t i = 0; i < n; i++) {
+        reqs[i].signed_event = leaves[i];
+        reqs[i].signed_event_len = lens[i];
+    }
+    enum vt_status st = ledger_append_batch(r->follower, reqs, n, res, err);
+    r->leaves += n;
+    free(reqs);
+    free(res);
+    return st;
+}
+
+static void test_custom_sequencer(void **state)
+{
+    struct fx *f = *state;
+    ledger_close(f->l);
+    char *fdir = fixture_tmpdir();
+    struct replica rep = {fixture_open(fdir, &f->key, 0), 0, 0, false, false};
+    struct ledger_sequencer seq = {replicate, &rep};
+    struct ledger_options o;
+    ledger_options_init(&o);
+    o.key = &f->key;
+    o.origin = "test.example/ledger";
+    o.sequencer = &seq;
+    struct vt_error err;
+    assert_int_equal(ledger_open(f->dir, &o, &f->l, &err), VT_OK);
+
+    struct producer *ps = calloc(4, sizeof(*ps));
+    pthread_t t[4];
+    for (int i = 0; i < 4; i++) {
+        ps[i].l = f->l;
+        ps[i].id = i;
+        pthread_create(&t[i], NULL, produce, &ps[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(ps[i].failures, 0);
+    }
+    uint64_t n = ledger_size(f->l);
+    assert_int_equal(n, 4 * PER_PRODUCER);
+    assert_false(rep.out_of_order);
+    assert_int_equal(rep.leaves, n);
+    /* The follower holds the same log, leaf for leaf, and it verifies. */
+    assert_int_equal(ledger_size(rep.follower), n);
+    struct vt_buf a, b;
+    vt_buf_init(&a, 4096);
+    vt_buf_init(&b, 4096);
+    for (uint64_t i = 0; i < n; i += 37) {
+        vt_buf_reset(&a);
+        vt_buf_reset(&b);
+        assert_int_equal(ledger_event_read(f->l, i, &a, NULL), VT_OK);
+        assert_int_equal(ledger_event_read(rep.follower, i, &b, NULL), VT_OK);
+        assert_int_equal(a.len, b.len);
+        assert_memory_equal(a.data, b.data, a.len);
+    }
+    struct ledger_checkpoint ca, cb;
+    assert_int_equal(ledger_checkpoint_latest(f->l, NULL, &ca, NULL), VT_OK);
+    assert_int_equal(ledger_checkpoint_latest(rep.follower, NULL, &cb, NULL), VT_OK);
+    assert_memory_equal(ca.root, cb.root, LEDGER_HASH_LEN);
+    assert_int_equal(ledger_check(rep.follower, NULL, &err), VT_OK);
+
+    /* A batch the sequencer refuses is not written and takes no seq. */
+    uint8_t learner[LEDGER_LEARNER_LEN];
+    fixture_learner(learner, 0);
+    uint64_t head;
+    assert_int_equal(ledger_head(f->l, learner, &head, NULL, NULL, NULL), VT_OK);
+    rep.fail = true;
+    struct ledger_append_req r = fixture_req(learner, "attempt", "lost");
+    struct ledger_append_result res;
+    assert_int_equal(ledger_append(f->l, &r, &res, &err), VT_ERR_BUSY);
+    assert_non_null(strstr(err.msg, "quorum"));
+    assert_int_equal(ledger_size(f->l), n);
+    rep.fail = false;
+    r = fixture_req(learner, "attempt", "kept");
+    assert_int_equal(ledger_append(f->l, &r, &res, &err), VT_OK);
+    assert_int_equal(res.seq, head + 1);
+    assert_int_equal(ledger_size(rep.follower), n + 1);
+    assert_int_equal(ledger_check(f->l, NULL, &err), VT_OK);
+    assert_int_equal(ledger_verify_learner(rep.follower, learner, NULL, &err), VT_OK);
+
+    vt_buf_release(&a);
+    vt_buf_release(&b);
+    free(ps);
+    ledger_close(rep.follower);
+    fixture_rmtree(fdir);
+    free(fdir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_concurrent_producers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_in_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_small_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_custom_sequencer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
