@@ -1,11 +1,15 @@
 /*
- * bench-twin: throughput of incremental BKT updates, EM fit time on ASSISTments 2009 and
- * the state size per (learner, skill). One JSON object per line.
+ * bench-twin: throughput of incremental BKT updates, EM fit time on ASSISTments 2009, the
+ * state size per (learner, skill), and the projection's full rebuild and incremental rates.
+ * One JSON object per line.
  */
+#define _GNU_SOURCE
 #include "twin_data.h"
 
+#include <ftw.h>
 #include <getopt.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -170,6 +174,152 @@ static void bench_em(const char *shared, bool quick)
     free(path);
 }
 
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static enum vt_status rebuild_emit_fw(void *ctx, const uint8_t *p, size_t n, struct vt_error *err)
+{
+    struct ledger *l = ctx;
+    struct ledger_append_req r;
+    memset(&r, 0, sizeof(r));
+    r.type = "framework";
+    r.payload = p;
+    r.payload_len = n;
+    return ledger_append(l, &r, NULL, err);
+}
+
+/*
+ * Full rebuild of the projection from a ledger of signed events (many learners, sessions of
+ * attempts on a 50-skill framework), and the incremental catch-up over the same events.
+ * The limit is ledger_payload_read alone over the same events: every payload read re-verifies
+ * the event's signature and decrypts it, which bounds any projection.
+ */
+static void bench_rebuild(bool quick)
+{
+    const size_t n_events = quick ? 20000 : 100000;
+    const uint32_t n_learners = 1000, n_skills = 50;
+    char ldir[] = "/tmp/vitae-bench-twin-XXXXXX", tdir[] = "/tmp/vitae-bench-twin-XXXXXX";
+    if (mkdtemp(ldir) == NULL || mkdtemp(tdir) == NULL) {
+        fprintf(stderr, "bench-twin: cannot create a temporary directory\n");
+        return;
+    }
+    struct vt_key key;
+    uint8_t seed[VT_ED25519_SEED_LEN] = {7};
+    vt_key_from_seed(&key, seed);
+    struct ledger_options o;
+    ledger_options_init(&o);
+    o.key = &key;
+    o.origin = "bench.example/ledger";
+    struct ledger *l = NULL;
+    struct twin *t = NULL;
+    struct vt_error err;
+    vt_error_clear(&err);
+    bool ok = false;
+    struct twin_framework *fw = NULL;
+    if (ledger_open(ldir, &o, &l, &err) != VT_OK ||
+        twin_framework_new("bench", NULL, &fw, &err) != VT_OK)
+        goto out;
+    char id[32], prev[32];
+    for (uint32_t k = 0; k < n_skills; k++) {
+        snprintf(id, sizeof(id), "skill-%02u", k);
+        if (twin_framework_add_skill(fw, id, "", 1, NULL, &err) != VT_OK ||
+            (k > 0 && twin_framework_add_edge(fw, id, prev, true, &err) != VT_OK))
+            goto out;
+        memcpy(prev, id, sizeof(id));
+    }
+    if (twin_framework_payloads(fw, 48 << 10, rebuild_emit_fw, l, &err) != VT_OK)
+        goto out;
+    uint64_t rs = 11;
+    enum { BATCH = 1000 };
+    struct ledger_append_req *reqs = vt_calloc(BATCH, sizeof(*reqs));
+    struct ledger_append_result *res = vt_calloc(BATCH, sizeof(*res));
+    struct vt_buf *pl = vt_calloc(BATCH, sizeof(*pl));
+    for (size_t b = 0; b < BATCH; b++)
+        vt_buf_init(&pl[b], 4096);
+    size_t done = 0;
+    while (done < n_events) {
+        uint32_t learner = 0;
+        for (size_t b = 0; b < BATCH; b++) {
+            if (b % 50 == 0)
+                learner = (uint32_t)(lcg(&rs) % n_learners);
+            struct twin_event ev;
+            twin_event_init(&ev, TWIN_EVENT_ATTEMPT);
+            ev.n_skills = 1;
+            snprintf(ev.skills[0], TWIN_ID_MAX, "skill-%02u", (unsigned)(lcg(&rs) % n_skills));
+            ev.score = lcg(&rs) % 3 != 0;
+            ev.score_is_binary = true;
+            ev.duration_ms = 1000 + (uint32_t)(lcg(&rs) % 60000);
+            vt_buf_reset(&pl[b]);
+            if (twin_event_encode(&ev, &pl[b], &err) != VT_OK)
+                goto out_batch;
+            memset(&reqs[b], 0, sizeof(reqs[b]));
+            memset(reqs[b].learner, 0x11, LEDGER_LEARNER_LEN);
+            vt_be32_put(reqs[b].learner, learner + 1);
+            reqs[b].type = "attempt";
+            reqs[b].payload = pl[b].data;
+            reqs[b].payload_len = pl[b].len;
+        }
+        if (ledger_append_batch(l, reqs, BATCH, res, &err) != VT_OK)
+            goto out_batch;
+        done += BATCH;
+    }
+    uint64_t size = ledger_size(l);
+    struct vt_buf b;
+    vt_buf_init(&b, VT_BUF_DEFAULT_MAX);
+    double t0 = twd_now();
+    for (uint64_t i = 0; i < size; i++) {
+        vt_buf_reset(&b);
+        if (ledger_payload_read(l, i, &b, &err) != VT_OK)
+            break;
+    }
+    double limit = size / (twd_now() - t0);
+    vt_buf_release(&b);
+    if (twin_open(l, tdir, NULL, &t, &err) != VT_OK)
+        goto out_batch;
+    /* Incremental: catch up in slices of 1,000 events, one commit each. */
+    t0 = twd_now();
+    for (uint64_t c = 0; c < size;) {
+        uint64_t to = c + 1000 < size ? c + 1000 : size;
+        if (twin_apply(t, c, to, NULL, &err) != VT_OK)
+            goto out_batch;
+        c = to;
+    }
+    double inc = size / (twd_now() - t0);
+    t0 = twd_now();
+    if (twin_rebuild(t, NULL, &err) != VT_OK)
+        goto out_batch;
+    double full = size / (twd_now() - t0);
+    char note[200];
+    snprintf(note, sizeof(note),
+             "twin_rebuild over %llu signed attempt events, %u learners, %u skills, 2 reader "
+             "threads; "
+             "limit: ledger_payload_read alone, 1 thread",
+             (unsigned long long)size, n_learners, n_skills);
+    emit_limit("projection.full_rebuild_events_per_s", full, "events/s", limit, note);
+    emit_limit("projection.incremental_events_per_s", inc, "events/s", limit,
+               "twin_apply in slices of 1,000 events (one LMDB commit each), same events");
+    ok = true;
+out_batch:
+    for (size_t k = 0; k < BATCH; k++)
+        vt_buf_release(&pl[k]);
+    free(pl);
+    free(reqs);
+    free(res);
+out:
+    if (!ok)
+        fprintf(stderr, "bench-twin: %s\n", err.msg);
+    twin_framework_free(fw);
+    twin_close(t);
+    ledger_close(l);
+    nftw(ldir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    nftw(tdir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -201,5 +351,6 @@ int main(int argc, char **argv)
         shared = VITAE_SHARED_DEFAULT;
     bench_updates(quick);
     bench_em(shared, quick);
+    bench_rebuild(quick);
     return 0;
 }

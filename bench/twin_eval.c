@@ -5,6 +5,7 @@
  * ASSISTments 2009 skill-builder CSV instead.
  */
 #include "twin_data.h"
+#include "twin/twin_int.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -572,6 +573,23 @@ static void oulad_features(const struct oulad *d, size_t r, double cutoff,
     twin_risk_features_compute(ev, n, cutoff, out);
 }
 
+/* Prints the week-8 model as the C initializers of twin/risk.c's built-in model. */
+static bool dump_risk;
+
+static void dump_risk_model(const struct twin_risk *m)
+{
+    const char *names[] = {"mean", "sd", "w"};
+    for (int a = 0; a < 3; a++) {
+        fprintf(stderr, "static const double default_%s[TWIN_RISK_NFEAT] = {", names[a]);
+        for (unsigned j = 0; j < TWIN_RISK_NFEAT; j++) {
+            double v = a == 0 ? m->mean[j] : a == 1 ? m->sd[j] : twin_logreg_weight(m->lr, j);
+            fprintf(stderr, "%s%.17g", j ? ", " : "", v);
+        }
+        fprintf(stderr, "};\n");
+    }
+    fprintf(stderr, "static const double default_bias = %.17g;\n", twin_logreg_intercept(m->lr));
+}
+
 static void eval_oulad(const char *shared)
 {
     char *dir = twd_shared_path(shared, "data/oulad");
@@ -630,6 +648,8 @@ static void eval_oulad(const char *shared)
         }
         for (size_t i = 0; i < nte; i++)
             p[i] = twin_risk_predict(model, &fte[i]);
+        if (dump_risk && weeks[w] == 8)
+            dump_risk_model(model);
         twin_risk_free(model);
         double auc;
         if (twin_auc(p, yte, nte, &auc, &err) != VT_OK) {
@@ -736,7 +756,7 @@ static void print_table(void)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: bench-twin-eval [--quick] [--shared DIR] [--threads N] [--only SET]\n"
-                 "                       [--bounds GUESS_MAX,SLIP_MAX]\n"
+                 "                       [--bounds GUESS_MAX,SLIP_MAX] [--dump-risk-model]\n"
                  "       bench-twin-eval --csv FILE\n"
                  "SET: dkt, assist09, statics, oulad\n");
 }
@@ -744,10 +764,15 @@ static void usage(FILE *out)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"quick", no_argument, NULL, 'q'},        {"shared", required_argument, NULL, 's'},
-        {"csv", required_argument, NULL, 'c'},    {"threads", required_argument, NULL, 't'},
-        {"only", required_argument, NULL, 'o'},   {"help", no_argument, NULL, 'h'},
-        {"bounds", required_argument, NULL, 'b'}, {NULL, 0, NULL, 0},
+        {"quick", no_argument, NULL, 'q'},
+        {"shared", required_argument, NULL, 's'},
+        {"csv", required_argument, NULL, 'c'},
+        {"threads", required_argument, NULL, 't'},
+        {"only", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {"bounds", required_argument, NULL, 'b'},
+        {"dump-risk-model", no_argument, NULL, 'd'},
+        {NULL, 0, NULL, 0},
     };
     const char *shared = getenv("VITAE_SHARED");
     const char *csv = NULL, *only = NULL;
@@ -756,6 +781,9 @@ int main(int argc, char **argv)
         switch (c) {
         case 'q':
             quick = true;
+            break;
+        case 'd':
+            dump_risk = true;
             break;
         case 's':
             shared = optarg;

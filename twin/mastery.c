@@ -28,7 +28,6 @@ enum vt_status twin_mastery_new(uint32_t max_learners, uint32_t n_skills, uint32
     for (uint32_t k = 0; k < n_skills; k++)
         twin_bkt_params_default(&m->params[k]);
     m->items = vt_calloc(max_items, sizeof(*m->items));
-    twin_map_init(&m->map);
     *out = m;
     return VT_OK;
 }
@@ -39,26 +38,77 @@ void twin_mastery_free(struct twin_mastery *m)
         return;
     free(m->params);
     free(m->items);
-    free(m->states);
-    twin_map_release(&m->map);
+    for (uint32_t i = 0; i < m->n_rows; i++)
+        free(m->rows[i].e);
+    free(m->rows);
     free(m);
 }
 
 void twin_mastery_reset(struct twin_mastery *m)
 {
-    twin_map_clear(&m->map);
-    m->n_states = 0;
+    for (uint32_t i = 0; i < m->n_rows; i++) {
+        free(m->rows[i].e);
+        m->rows[i].e = NULL;
+        m->rows[i].n = m->rows[i].cap = 0;
+    }
+    m->n_pairs = 0;
 }
 
 size_t twin_mastery_pairs(const struct twin_mastery *m)
 {
-    return m->n_states;
+    return m->n_pairs;
 }
 
 size_t twin_mastery_state_bytes(void)
 {
-    /* The state itself plus its hash slot at the map's lowest load (1/4, just after growth). */
-    return sizeof(struct twin_skill_state) + 2 * sizeof(struct twin_map_slot);
+    return sizeof(struct twin_skill_entry);
+}
+
+void twin_mastery_grow_skills(struct twin_mastery *m, uint32_t n_skills)
+{
+    VT_ASSERT(n_skills <= TWIN_MAX_SKILLS);
+    if (n_skills <= m->n_skills)
+        return;
+    m->params = vt_realloc(m->params, (size_t)n_skills * sizeof(*m->params));
+    for (uint32_t k = m->n_skills; k < n_skills; k++)
+        twin_bkt_params_default(&m->params[k]);
+    m->n_skills = n_skills;
+}
+
+const struct twin_skill_entry *twin_mastery_row(const struct twin_mastery *m, uint32_t learner,
+                                                uint32_t *n)
+{
+    if (learner >= m->n_rows) {
+        *n = 0;
+        return NULL;
+    }
+    *n = m->rows[learner].n;
+    return m->rows[learner].e;
+}
+
+/* The learner's row, allocating rows up to it. */
+static struct twin_learner_row *row_of(struct twin_mastery *m, uint32_t learner)
+{
+    if (learner >= m->n_rows) {
+        uint32_t n = m->n_rows ? m->n_rows : 64;
+        while (n <= learner)
+            n = n > UINT32_MAX / 2 ? UINT32_MAX : n * 2;
+        m->rows = vt_realloc(m->rows, (size_t)n * sizeof(*m->rows));
+        memset(m->rows + m->n_rows, 0, (size_t)(n - m->n_rows) * sizeof(*m->rows));
+        m->n_rows = n;
+    }
+    return &m->rows[learner];
+}
+
+void twin_mastery_row_set(struct twin_mastery *m, uint32_t learner,
+                          const struct twin_skill_entry *e, uint32_t n)
+{
+    struct twin_learner_row *r = row_of(m, learner);
+    m->n_pairs -= r->n;
+    free(r->e);
+    r->e = n ? vt_memdup(e, (size_t)n * sizeof(*e)) : NULL;
+    r->n = r->cap = n;
+    m->n_pairs += n;
 }
 
 enum vt_status twin_mastery_set_params(struct twin_mastery *m, uint32_t skill,
@@ -136,35 +186,56 @@ static enum vt_status resolve(const struct twin_mastery *m, const struct twin_at
     return check_skills(m, a->skills, a->n_skills, err);
 }
 
-/* The state of a pair, or NULL when never observed. */
-static struct twin_skill_state *find(const struct twin_mastery *m, uint32_t learner, uint32_t skill)
+/* Position of skill in the row, or of where it would go (binary search). */
+static uint32_t row_search(const struct twin_learner_row *r, uint32_t skill, bool *found)
 {
-    uint32_t i = twin_map_get(&m->map, twin_pair_key(learner, skill));
-    return i == UINT32_MAX ? NULL : &m->states[i];
+    uint32_t lo = 0, hi = r->n;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (r->e[mid].skill < skill)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *found = lo < r->n && r->e[lo].skill == skill;
+    return lo;
 }
 
-/* Index of a new state for the pair, starting at the skill's prior. */
-static uint32_t add_state(struct twin_mastery *m, uint32_t learner, uint32_t skill)
+/* The state of a pair, or NULL when never observed. */
+static const struct twin_skill_entry *find(const struct twin_mastery *m, uint32_t learner,
+                                           uint32_t skill)
 {
-    VT_ASSERT(m->n_states < UINT32_MAX - 1);
-    if (m->n_states == m->cap_states) {
-        m->cap_states = m->cap_states ? m->cap_states * 2 : 1024;
-        size_t bytes;
-        VT_ASSERT(vt_size_mul(m->cap_states, sizeof(*m->states), &bytes));
-        m->states = vt_realloc(m->states, bytes);
+    if (learner >= m->n_rows)
+        return NULL;
+    bool found;
+    uint32_t i = row_search(&m->rows[learner], skill, &found);
+    return found ? &m->rows[learner].e[i] : NULL;
+}
+
+/* Inserts the pair at its place in the row, starting at the skill's prior. */
+static void add_state(struct twin_mastery *m, struct twin_learner_row *r, uint32_t at,
+                      uint32_t skill)
+{
+    if (r->n == r->cap) {
+        VT_ASSERT(r->cap < UINT32_MAX / 2);
+        r->cap = r->cap ? r->cap * 2 : 4;
+        r->e = vt_realloc(r->e, (size_t)r->cap * sizeof(*r->e));
     }
-    struct twin_skill_state *s = &m->states[m->n_states];
+    memmove(&r->e[at + 1], &r->e[at], (size_t)(r->n - at) * sizeof(*r->e));
+    struct twin_skill_entry *s = &r->e[at];
     s->p_known = m->params[skill].prior;
     s->last_ms = INT64_MIN;
+    s->skill = skill;
     s->attempts = 0;
     s->correct = 0;
-    twin_map_put(&m->map, twin_pair_key(learner, skill), (uint32_t)m->n_states);
-    return (uint32_t)m->n_states++;
+    s->mastered_at = 0;
+    r->n++;
+    m->n_pairs++;
 }
 
 static double current_p_known(const struct twin_mastery *m, uint32_t learner, uint32_t skill)
 {
-    const struct twin_skill_state *s = find(m, learner, skill);
+    const struct twin_skill_entry *s = find(m, learner, skill);
     return s != NULL ? s->p_known : m->params[skill].prior;
 }
 
@@ -207,27 +278,36 @@ enum vt_status twin_mastery_observe(struct twin_mastery *m, const struct twin_at
     enum vt_status st = resolve(m, a, &skills, &n, err);
     if (st != VT_OK)
         return st;
-    /* One lookup per skill; existing pairs are checked before any is created, so an error
-     * changes nothing. Indexes, not pointers: creating a state may move the array. */
-    uint32_t idx[TWIN_ATTEMPT_MAX_SKILLS];
-    for (size_t k = 0; k < n; k++) {
-        idx[k] = twin_map_get(&m->map, twin_pair_key(a->learner, skills[k]));
-        if (idx[k] != UINT32_MAX && a->time_ms < m->states[idx[k]].last_ms)
+    /* Existing pairs are checked before any is created, so an error changes nothing. */
+    const struct twin_learner_row *cr = a->learner < m->n_rows ? &m->rows[a->learner] : NULL;
+    for (size_t k = 0; k < n && cr != NULL; k++) {
+        bool found;
+        uint32_t i = row_search(cr, skills[k], &found);
+        if (found && a->time_ms < cr->e[i].last_ms)
             return vt_error_set(err, VT_ERR_CONFLICT,
                                 "event out of time order: learner %u skill %u at %lld ms "
                                 "before %lld ms",
                                 a->learner, skills[k], (long long)a->time_ms,
-                                (long long)m->states[idx[k]].last_ms);
+                                (long long)cr->e[i].last_ms);
+    }
+    struct twin_learner_row *r = row_of(m, a->learner);
+    /* Positions, not pointers: an insertion moves the entries after it. */
+    uint32_t idx[TWIN_ATTEMPT_MAX_SKILLS];
+    for (size_t k = 0; k < n; k++) {
+        bool found;
+        uint32_t i = row_search(r, skills[k], &found);
+        if (!found)
+            add_state(m, r, i, skills[k]);
     }
     for (size_t k = 0; k < n; k++) {
-        if (idx[k] == UINT32_MAX)
-            idx[k] = add_state(m, a->learner, skills[k]);
+        bool found;
+        idx[k] = row_search(r, skills[k], &found);
     }
-    struct twin_skill_state *states[TWIN_ATTEMPT_MAX_SKILLS];
+    struct twin_skill_entry *states[TWIN_ATTEMPT_MAX_SKILLS];
     const struct twin_bkt_params *pp[TWIN_ATTEMPT_MAX_SKILLS];
     double pk[TWIN_ATTEMPT_MAX_SKILLS];
     for (size_t k = 0; k < n; k++) {
-        states[k] = &m->states[idx[k]];
+        states[k] = &r->e[idx[k]];
         pp[k] = &m->params[skills[k]];
         pk[k] = states[k]->p_known;
     }
@@ -250,6 +330,8 @@ enum vt_status twin_mastery_observe(struct twin_mastery *m, const struct twin_at
         states[k]->last_ms = a->time_ms;
         states[k]->attempts++;
         states[k]->correct += a->score >= 0.5;
+        if (states[k]->mastered_at == 0 && pk[k] >= TWIN_MASTERY_THRESHOLD)
+            states[k]->mastered_at = states[k]->attempts;
     }
     if (result != NULL) {
         result->p_correct = pc;
@@ -268,14 +350,19 @@ enum vt_status twin_mastery_get(const struct twin_mastery *m, uint32_t learner, 
     if (learner >= m->max_learners)
         return vt_error_set(err, VT_ERR_NOT_FOUND, "unknown learner %u: cap %u", learner,
                             m->max_learners);
-    const struct twin_skill_state *s = find(m, learner, skill);
+    const struct twin_skill_entry *s = find(m, learner, skill);
     if (s != NULL) {
-        *out = *s;
+        out->p_known = s->p_known;
+        out->last_ms = s->last_ms;
+        out->attempts = s->attempts;
+        out->correct = s->correct;
+        out->mastered_at = s->mastered_at;
     } else {
         out->p_known = m->params[skill].prior;
         out->last_ms = INT64_MIN;
         out->attempts = 0;
         out->correct = 0;
+        out->mastered_at = 0;
     }
     return VT_OK;
 }

@@ -146,3 +146,42 @@ double twin_risk_predict(const struct twin_risk *r, const struct twin_risk_featu
     }
     return z >= 0.0 ? 1.0 / (1.0 + exp(-z)) : exp(z) / (1.0 + exp(z));
 }
+
+struct twin_risk *twin_risk_from_coefs(const double *mean, const double *sd, const double *w,
+                                       double bias)
+{
+    struct twin_risk *r = vt_calloc(1, sizeof(*r));
+    r->lr = vt_calloc(1, sizeof(*r->lr));
+    r->lr->n_cols = TWIN_RISK_NFEAT;
+    r->lr->w = vt_calloc(TWIN_RISK_NFEAT, sizeof(double));
+    for (unsigned j = 0; j < TWIN_RISK_NFEAT; j++) {
+        r->mean[j] = mean[j];
+        r->sd[j] = sd[j] > 1e-9 ? sd[j] : 1.0;
+        r->lr->w[j] = w[j];
+    }
+    r->lr->bias = bias;
+    return r;
+}
+
+/*
+ * The built-in model: twin_risk_fit (l2 = 1) on the OULAD 2013B/2013J registrations at day
+ * 56 (week 8), as `bench-twin-eval --dump-risk-model` prints it. Reproduction and the
+ * ledger analogues of the features: specs/twin.md §11.
+ */
+static const double default_mean[TWIN_RISK_NFEAT] = {
+    24.03490813648294,   0.83920968212306679, 1.0204634740056056,    1.3519410395733285,
+    0.72245247027202186, 0.72287241178185779, 0.0063491418073802824, 0.25064257677363355};
+static const double default_sd[TWIN_RISK_NFEAT] = {
+    39.690326951449414,  0.29031753125264742, 0.47957445485479006, 0.33092243805146715,
+    0.15452904729957634, 0.15544335474853618, 0.31375653119376262, 0.41934660797960094};
+static const double default_w[TWIN_RISK_NFEAT] = {
+    0.19592785499391646,  -2.4560599653901858,  2.4572079051561886,    -1.9794219038962129,
+    -0.50320347850814462, -0.47997943213927668, -0.017561453535372119, -1.4642203783116936};
+static const double default_bias = -0.19968359318776605;
+
+enum vt_status twin_risk_default(struct twin_risk **out, struct vt_error *err)
+{
+    (void)err;
+    *out = twin_risk_from_coefs(default_mean, default_sd, default_w, default_bias);
+    return VT_OK;
+}

@@ -148,6 +148,55 @@ static void test_reset_and_rebuild_agree(void **state)
     twin_mastery_free(m);
 }
 
+/* The learner-major layout: many skills arriving in any order stay sorted and independent,
+ * mastered_at records the first opportunity at the threshold, reset forgets everything. */
+static void test_learner_rows(void **state)
+{
+    (void)state;
+    struct twin_mastery *m;
+    assert_int_equal(twin_mastery_new(100, 64, 1, TWIN_MULTI_CONJUNCTIVE, &m, NULL), VT_OK);
+    int64_t t = 0;
+    for (uint32_t round = 0; round < 3; round++) {
+        for (uint32_t k = 0; k < 64; k++) {
+            uint32_t skill = (k * 37 + 11) % 64; /* a permutation: insertions everywhere */
+            struct twin_attempt a = attempt(7, skill, skill % 2 ? 1.0 : 0.0, t++);
+            assert_int_equal(twin_mastery_observe(m, &a, NULL, NULL), VT_OK);
+        }
+    }
+    assert_int_equal(twin_mastery_pairs(m), 64);
+    struct twin_bkt_params p;
+    twin_bkt_params_default(&p);
+    for (uint32_t k = 0; k < 64; k++) {
+        double pk = p.prior;
+        uint32_t mastered_at = 0;
+        for (uint32_t i = 1; i <= 3; i++) {
+            pk = twin_bkt_step(&p, pk, k % 2 ? 1.0 : 0.0);
+            if (mastered_at == 0 && pk >= TWIN_MASTERY_THRESHOLD)
+                mastered_at = i;
+        }
+        struct twin_skill_state st;
+        assert_int_equal(twin_mastery_get(m, 7, k, &st, NULL), VT_OK);
+        assert_near(st.p_known, pk, 1e-15);
+        assert_int_equal(st.attempts, 3);
+        assert_int_equal(st.mastered_at, mastered_at);
+    }
+    /* Three correct answers from the prior reach the threshold on the third. */
+    struct twin_skill_state st;
+    assert_int_equal(twin_mastery_get(m, 7, 1, &st, NULL), VT_OK);
+    assert_int_equal(st.mastered_at, 3);
+    assert_int_equal(twin_mastery_get(m, 7, 0, &st, NULL), VT_OK);
+    assert_int_equal(st.mastered_at, 0);
+    /* Learners far apart in id space do not disturb each other. */
+    struct twin_attempt a = attempt(99, 5, 1.0, 0);
+    assert_int_equal(twin_mastery_observe(m, &a, NULL, NULL), VT_OK);
+    assert_int_equal(twin_mastery_pairs(m), 65);
+    twin_mastery_reset(m);
+    assert_int_equal(twin_mastery_pairs(m), 0);
+    assert_int_equal(twin_mastery_get(m, 7, 1, &st, NULL), VT_OK);
+    assert_int_equal(st.attempts, 0);
+    twin_mastery_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_items_with_several_skills),
         cmocka_unit_test(test_bad_input_changes_nothing),
         cmocka_unit_test(test_reset_and_rebuild_agree),
+        cmocka_unit_test(test_learner_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
