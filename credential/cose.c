@@ -427,11 +427,17 @@ void cred_cose_verify(struct cred_verifier *v, const uint8_t *msg, size_t n, jso
         issuer = cred_json_id_of(json_object_get(doc, "holder"));
     if (vm == NULL || !cred_is_uri(vm))
         vm = issuer;
+    /* vc+cose carries no signing time of its own; the credential's validFrom is the time
+     * its issuer vouches for, so key history is checked at that time. */
+    int64_t at = -1;
+    const char *from = vt_json_get_str(doc, "validFrom");
+    if (from == NULL || vt_time_parse(from, strlen(from), &at, &e) != VT_OK)
+        at = -1;
     cred_result_check(r, "issuer-key");
     struct cred_key *key = NULL;
     if (vm != NULL && cred_is_uri(vm)) {
         if (cred_vm_syntax_ok(v, vm, "COSE"))
-            key = cred_resolve_vm(v, vm, -1, true, "COSE");
+            key = cred_resolve_vm(v, vm, at, true, "COSE");
     } else if ((key = cred_key_ref(cred_trust_any(v->opt->trust))) == NULL) {
         cred_result_error(r, CRED_P_KEY_RESOLUTION, "issuer key not resolvable",
                           "COSE message names no kid and no resolvable issuer");

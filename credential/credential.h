@@ -16,8 +16,10 @@
  *     presentation CRED_VP_CREDENTIALS_MAX, endorsement nesting CRED_ENDORSEMENT_DEPTH_MAX.
  *   - A document that fails to verify is a result with reasons (verified == false), never a
  *     status code alone and never an abort.
- *   - The module knows nothing of the ledger. Issuer key history and status lists reach it
- *     through the lookup callbacks in struct cred_verify_options.
+ *   - Verification knows nothing of the ledger: issuer key history and status lists reach it
+ *     through the lookup callbacks in struct cred_verify_options. Only the issuer
+ *     (struct cred_issuer) writes to and replays from a ledger, and it provides those
+ *     callbacks for its own keys and lists.
  *
  * Thread-safety: no global mutable state. Keys, trust stores and results are not locked:
  * build a trust store on one thread, then share it read-only among concurrent verifiers.
@@ -27,6 +29,7 @@
 #define VITAE_CREDENTIAL_H
 
 #include "core/core.h"
+#include "ledger/ledger.h"
 
 /* Largest credential or presentation accepted, in bytes of its serialized form. */
 #define CRED_DOC_MAX ((size_t)1 << 20)
@@ -411,8 +414,9 @@ struct cred_alignment {
 struct cred_ledger_evidence {
     const char *const *event_hashes; /* hex SHA-256 of each event */
     size_t event_count;
-    const char *checkpoint; /* the signed checkpoint note text (or its URL) */
-    const char *log_origin; /* the transparency log's origin line */
+    const char *checkpoint;        /* the signed checkpoint note text (or its URL) */
+    const char *log_origin;        /* the transparency log's origin line */
+    const uint64_t *event_indexes; /* optional: each event's index in the log */
 };
 
 struct cred_award {
@@ -476,5 +480,227 @@ enum vt_status cred_presentation_new(const char *holder, const json_t *const *cr
  */
 enum vt_status cred_json_write(const json_t *doc, unsigned indent, struct vt_buf *out,
                                struct vt_error *err);
+
+/* ---------------------------------------------------------------------------------------
+ * Issuer: issuance, status lists and key history backed by the ledger
+ * (specs/credential.md §11).
+ *
+ * An issuer is one DID with its signing keys, its status lists and its own chain in the
+ * ledger (the "issuer chain", learner id cred_issuer_chain_id(did)). The issuer chain
+ * holds every event the issuer needs to come back after a restart: key.rotated (key
+ * history), status.reserved (status list creation and slot reservations),
+ * credential.revoked / credential.suspended / credential.unsuspended (status bits).
+ * cred_issuer_open replays it; nothing else is persisted. Each issued credential is also
+ * recorded as a credential.issued event in the learner's own chain.
+ *
+ * Status slots: a credential gets one slot (list pair n, index i) with two entries,
+ * revocation in <base>/revocation-<n> and suspension in <base>/suspension-<n>. Index i is
+ * a keyed pseudorandom permutation of the slot's issue counter, so indexes reveal nothing
+ * about issuance order, are never reused, and only the counter needs persisting.
+ *
+ * Thread-safety: every function taking a struct cred_issuer * may be called from any
+ * number of threads at once, except cred_issuer_close, which must be the last call.
+ * Issuance signs in parallel; slot allocation and status changes are serialized.
+ */
+
+#define CRED_LEARNER_LEN LEDGER_LEARNER_LEN
+/* Evidence events cited by one credential. */
+#define CRED_EVIDENCE_MAX 64
+/* Requests in one cred_issue_achievements call. */
+#define CRED_ISSUE_BATCH_MAX 65536
+/* Longest credential id (NUL included); ids also serve as the ledger event id (≤ 64). */
+#define CRED_ID_MAX 65
+/* Longest status list id ("suspension-<n>", NUL included). */
+#define CRED_STATUS_LIST_ID_MAX 32
+
+/* Securing forms to produce (bits). */
+enum cred_format {
+    CRED_FORMAT_DI = 1,   /* eddsa-jcs-2022 */
+    CRED_FORMAT_JWT = 2,  /* compact JWS */
+    CRED_FORMAT_COSE = 4, /* COSE_Sign1, application/vc+cose */
+};
+
+struct cred_issuer;
+
+struct cred_issuer_options {
+    struct ledger *ledger; /* required; borrowed, must outlive the issuer */
+    /* did:web:... (keys can rotate) or did:key:... (NULL: the did:key of `key`; its one
+     * key cannot rotate). */
+    const char *did;
+    const char *name; /* issuer profile name (optional) */
+    const char *url;  /* issuer profile url (optional) */
+    /* Required: the current Ed25519 key with its secret. It signs Data Integrity proofs,
+     * EdDSA JWT and COSE, and the status list credentials. When it differs from the key
+     * the issuer chain names as current, opening records a rotation. */
+    struct cred_key *key;
+    /* Optional extra current keys with secrets, one per algorithm (ES256, RS256), for JWT
+     * and COSE. */
+    struct cred_key *const *extra_keys;
+    size_t extra_key_count;
+    /* Required: status lists are published at <base>/revocation-<n> and
+     * <base>/suspension-<n> (an https URL, no trailing slash). */
+    const char *status_base_url;
+    size_t status_list_entries; /* entries per list (default CRED_STATUS_MIN_ENTRIES) */
+    unsigned sign_threads;      /* threads signing a bulk issuance (default 2, at most 16) */
+};
+
+void cred_issuer_options_init(struct cred_issuer_options *o);
+
+/* The ledger learner id of an issuer's chain: the first 16 bytes of
+ * SHA-256("vitae/issuer/v1\n" ‖ did). */
+void cred_issuer_chain_id(const char *did, uint8_t out[CRED_LEARNER_LEN]);
+
+/*
+ * Opens the issuer: replays its chain (status lists and key history), records the
+ * configured keys as current (a key.rotated event for each key the chain does not name
+ * as current), and signs every status list credential. VT_ERR_INVALID for bad options
+ * (a key without secret, a did:key that is not the key's, a base URL that is not https
+ * or http), VT_ERR_UNSUPPORTED for a did:key issuer whose chain names another key,
+ * VT_ERR_VERIFY / VT_ERR_INVALID / VT_ERR_NOT_FOUND when the chain does not replay (an
+ * event payload that is erased or malformed), VT_ERR_CONFLICT when its lists have another
+ * size than status_list_entries, and the ledger's statuses for reads and appends.
+ * Replaying reads the issuer chain only (one reservation event per 4,096 credentials,
+ * plus status changes and rotations), never the learners' chains.
+ */
+enum vt_status cred_issuer_open(const struct cred_issuer_options *opt, struct cred_issuer **out,
+                                struct vt_error *err);
+/* Frees the issuer (the ledger stays open). NULL-safe. */
+void cred_issuer_close(struct cred_issuer *iss);
+
+/* The issuer's DID. Borrowed; lives as iss. */
+const char *cred_issuer_did(const struct cred_issuer *iss);
+
+/* One credential to issue. */
+struct cred_issue_request {
+    uint8_t learner[CRED_LEARNER_LEN]; /* whose chain records the credential.issued event */
+    /*
+     * The achievement and learner (the subject_* and achievement_* fields, result,
+     * alignments, valid_until). The issuer sets issuer_*, valid_from (now), evidence and
+     * credential_status itself; id may be NULL (a fresh urn:uuid).
+     */
+    const struct cred_award *award;
+    /* Ledger indexes of the events behind the award; each must belong to the learner. */
+    const uint64_t *evidence;
+    size_t evidence_count;
+    unsigned formats;              /* CRED_FORMAT_* bits; 0 means CRED_FORMAT_DI */
+    enum cred_alg jwt_alg;         /* key for the JWT (default EdDSA) */
+    enum cred_jwt_shape jwt_shape; /* default CRED_JWT_VC_JOSE */
+    enum cred_alg cose_alg;        /* key for COSE (default EdDSA) */
+};
+
+/* The outcome of one request. Release with cred_issued_release. */
+struct cred_issued {
+    enum vt_status status;
+    struct vt_error error; /* the reason when status != VT_OK */
+    char id[CRED_ID_MAX];
+    /* SHA-256 of the JCS form of the unsigned credential (the same for every format). */
+    uint8_t hash[VT_SHA256_LEN];
+    uint32_t status_list; /* list pair n */
+    uint32_t status_index;
+    uint64_t event_index; /* the credential.issued event in the log */
+    /* The signed credential (CRED_FORMAT_DI) as compact JSON text, NUL-terminated: the
+     * canonical (JCS) form of the credential with the proof added last. Text rather than a
+     * parsed document: a bulk issuance holds tens of thousands of them at once. */
+    char *di;
+    size_t di_len;
+    char *jwt;     /* the compact JWS (CRED_FORMAT_JWT), NUL-terminated */
+    uint8_t *cose; /* the COSE_Sign1 bytes (CRED_FORMAT_COSE) */
+    size_t cose_len;
+};
+
+/* Frees what r holds and zeroes it. NULL-safe. */
+void cred_issued_release(struct cred_issued *r);
+
+/*
+ * Issues n (1..CRED_ISSUE_BATCH_MAX) credentials: assigns status slots (reserving them
+ * durably in the issuer chain first), builds each Open Badges credential with ledger
+ * evidence (each evidence event's leaf hash and index, checked by an inclusion proof
+ * under the newest checkpoint, which is cited), signs the requested forms on
+ * sign_threads threads, and appends all credential.issued events as one ledger batch.
+ * Returns once they are durable. out[i] receives each outcome (a failed request takes a
+ * slot that is never reused). Returns VT_OK when every request succeeded, else the first
+ * failure's status: VT_ERR_INVALID (award incomplete, evidence of another learner or
+ * beyond the log, n out of range), VT_ERR_UNSUPPORTED (no key for a requested alg),
+ * VT_ERR_FULL (no more status lists), the ledger's statuses.
+ */
+enum vt_status cred_issue_achievements(struct cred_issuer *iss,
+                                       const struct cred_issue_request *reqs, size_t n,
+                                       struct cred_issued *out, struct vt_error *err);
+/* cred_issue_achievements for one request. */
+enum vt_status cred_issue_achievement(struct cred_issuer *iss, const struct cred_issue_request *req,
+                                      struct cred_issued *out, struct vt_error *err);
+
+/* A status slot: list pair and index. */
+struct cred_status_ref {
+    uint32_t list;
+    uint32_t index;
+};
+
+/*
+ * The slot of a credential this issuer issued, read from its credentialStatus entries.
+ * VT_ERR_NOT_FOUND when no entry points at this issuer's lists.
+ */
+enum vt_status cred_issuer_status_ref(const struct cred_issuer *iss, const json_t *credential,
+                                      struct cred_status_ref *ref, struct vt_error *err);
+
+/*
+ * Status changes: each appends its event to the issuer chain (credential.revoked,
+ * credential.suspended, credential.unsuspended, with credential_id when not NULL), waits
+ * until it is durable, then sets the bit and re-signs the list credential. Revocation is
+ * final. A change that is already in effect appends nothing and returns VT_OK.
+ * VT_ERR_NOT_FOUND for a slot that was never assigned; the ledger's statuses.
+ */
+enum vt_status cred_issuer_revoke(struct cred_issuer *iss, const struct cred_status_ref *ref,
+                                  const char *credential_id, struct vt_error *err);
+enum vt_status cred_issuer_suspend(struct cred_issuer *iss, const struct cred_status_ref *ref,
+                                   const char *credential_id, struct vt_error *err);
+enum vt_status cred_issuer_unsuspend(struct cred_issuer *iss, const struct cred_status_ref *ref,
+                                     const char *credential_id, struct vt_error *err);
+/* The current bits of a slot. VT_ERR_NOT_FOUND for a slot never assigned. */
+enum vt_status cred_issuer_status_get(struct cred_issuer *iss, const struct cred_status_ref *ref,
+                                      bool *revoked, bool *suspended, struct vt_error *err);
+
+/*
+ * The current signed status list credential with id `id` ("revocation-<n>" or
+ * "suspension-<n>", as in GET /status/<id>): compact JSON, a new NUL-terminated string
+ * (free()), *len_out its length (may be NULL). VT_ERR_NOT_FOUND for an unknown id.
+ */
+enum vt_status cred_issuer_status_list(struct cred_issuer *iss, const char *id, char **json_out,
+                                       size_t *len_out, struct vt_error *err);
+
+/* A cred_status_lookup_fn over this issuer's lists (ctx is the issuer): URLs under its
+ * base URL; VT_ERR_NOT_FOUND for others. */
+enum vt_status cred_issuer_status_lookup(void *ctx, const char *url, json_t **doc_out,
+                                         struct vt_error *err);
+
+/*
+ * Rotates the key of new_key's algorithm: appends key.rotated naming the new
+ * verification method and retiring the previous one, effective at the event's place in
+ * the log. compromised marks the old key as compromised (dropped from the DID document;
+ * otherwise it stays listed so that credentials it signed keep verifying elsewhere).
+ * VT_ERR_INVALID for a key without secret or one already used, VT_ERR_UNSUPPORTED for a
+ * did:key issuer's Ed25519 key; the ledger's statuses.
+ */
+enum vt_status cred_issuer_rotate_key(struct cred_issuer *iss, struct cred_key *new_key,
+                                      bool compromised, struct vt_error *err);
+
+/*
+ * A cred_key_lookup_fn over the issuer's key history (ctx is the issuer). A method the
+ * history names is valid from the log time of the key.rotated event that introduced it
+ * (to the second) until the log time of the one that retired it: at_ms inside that window
+ * gives the key; outside it, or at_ms -1 for a retired key, VT_ERR_PERMISSION. Methods
+ * the history does not name: VT_ERR_NOT_FOUND.
+ */
+enum vt_status cred_issuer_key_lookup(void *ctx, const char *vm, int64_t at_ms,
+                                      struct cred_key **key_out, struct vt_error *err);
+
+/*
+ * The issuer's DID document (for did:web, served at its did.json): every key the history
+ * names that was not retired as compromised, in verificationMethod and assertionMethod;
+ * the current keys in authentication. A did:key issuer gets its did:key document.
+ * A new reference.
+ */
+enum vt_status cred_issuer_did_document(struct cred_issuer *iss, json_t **doc_out,
+                                        struct vt_error *err);
 
 #endif

@@ -133,4 +133,93 @@ const char *cred_json_id_of(const json_t *v);
 /* True if s is an absolute URI (scheme ":" rest), the form VC 2.0 requires of ids. */
 bool cred_is_uri(const char *s);
 
+/* ---------------------------------------------------------------------------------------
+ * Signing internals
+ */
+
+/*
+ * cred_sign_di that also reports SHA-256(JCS(doc without proof)) in doc_hash (may be
+ * NULL). When take is set and doc has no proof yet, doc (an object nobody else reads) is
+ * signed in place and *out is a new reference to it: no copy is made. When text_out is
+ * set (doc must have no proof), the signed document is appended to it as compact JSON
+ * instead: the canonical form of the document with the proof added last; out may then be
+ * NULL and no signed copy is built.
+ */
+enum vt_status cred_sign_di_hashed(json_t *doc, bool take, const struct cred_key *key,
+                                   const struct cred_di_options *opt, json_t **out,
+                                   struct vt_buf *text_out, uint8_t doc_hash[VT_SHA256_LEN],
+                                   struct vt_error *err);
+
+/* RFC 7638 JWK thumbprint (base64url SHA-256 of the required members, in JCS form);
+ * out holds 44 bytes. */
+#define CRED_THUMBPRINT_MAX 44
+void cred_key_thumbprint(const struct cred_key *key, char out[CRED_THUMBPRINT_MAX]);
+
+/* ---------------------------------------------------------------------------------------
+ * Issuer internals (issuer.c: open, replay, keys; issuer_status.c: slots and lists;
+ * issue.c: issuance)
+ */
+
+#include <pthread.h>
+
+/* One verification method in the key history. */
+struct issuer_key {
+    char *vm;
+    struct cred_key *key; /* public only */
+    enum cred_alg alg;
+    int64_t from_ms;  /* log time of the key.rotated event that introduced it */
+    int64_t until_ms; /* log time of the one that retired it; INT64_MAX while current */
+    bool compromised;
+};
+
+/* A status list pair: one slot counter, two bitstrings. */
+struct issuer_list {
+    struct cred_status_list *bits[2]; /* [0] revocation, [1] suspension */
+    uint8_t prp_key[16];
+    uint64_t counter;  /* slots handed out (in this process, from `reserved` at open) */
+    uint64_t reserved; /* slots durably reserved */
+    char *signed_json[2];
+    size_t signed_len[2];
+};
+
+struct cred_issuer {
+    pthread_mutex_t lock;
+    struct ledger *ledger;
+    char *did;
+    char *name;
+    char *url;
+    char *base;
+    bool didkey;
+    uint8_t chain[CRED_LEARNER_LEN];
+    size_t list_entries;
+    unsigned threads;
+    struct issuer_key *hist;
+    size_t nhist;
+    struct cred_key *current[3]; /* secret keys by enum cred_alg */
+    const char *current_vm[3];   /* borrowed from hist */
+    struct issuer_list *lists;
+    size_t nlists;
+};
+
+/* Appends an event with a JSON payload (JCS bytes) to the issuer chain and waits for it;
+ * *time_ms (may be NULL) receives the log time the writer gave it. */
+enum vt_status cred_issuer_chain_append(struct cred_issuer *iss, const char *type,
+                                        const json_t *payload, uint64_t *index, int64_t *time_ms,
+                                        struct vt_error *err);
+
+/* Replays one status event (status.reserved, credential.revoked/suspended/unsuspended)
+ * of the issuer chain. */
+enum vt_status cred_issuer_replay_status(struct cred_issuer *iss, const char *type,
+                                         const json_t *payload, struct vt_error *err);
+/* Signs list pair n's two list credentials (lock held). */
+enum vt_status cred_issuer_sign_lists(struct cred_issuer *iss, size_t n, struct vt_error *err);
+/* Hands out `count` slots, reserving more in the issuer chain when needed (lock held).
+ * On failure no slot is handed out. */
+enum vt_status cred_issuer_allocate(struct cred_issuer *iss, size_t count,
+                                    struct cred_status_ref *refs, struct vt_error *err);
+/* The URL of list pair n's list for purpose 0 (revocation) or 1 (suspension). */
+void cred_issuer_list_url(const struct cred_issuer *iss, size_t n, int purpose, char *out,
+                          size_t outlen);
+void cred_issuer_lists_free(struct cred_issuer *iss);
+
 #endif

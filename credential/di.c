@@ -33,21 +33,23 @@ enum vt_status cred_di_hash_data(const json_t *document, const json_t *proof_con
 {
     struct vt_buf buf;
     vt_buf_init(&buf, CRED_DOC_MAX * 2);
-    enum vt_status st = vt_jcs_write(proof_config, &buf, err);
+    /* Room for a typical credential up front instead of a chain of reallocations. */
+    enum vt_status st = vt_buf_grow(&buf, 8192, err);
+    if (st == VT_OK)
+        st = vt_jcs_write(proof_config, &buf, err);
     if (st == VT_OK) {
         vt_sha256(buf.data, buf.len, hash_data);
         if (canon_proof != NULL)
             st = vt_buf_append(canon_proof, buf.data, buf.len, err);
     }
-    if (st == VT_OK) {
-        vt_buf_reset(&buf);
-        st = vt_jcs_write(document, &buf, err);
-    }
-    if (st == VT_OK) {
-        vt_sha256(buf.data, buf.len, hash_data + VT_SHA256_LEN);
-        if (canon_doc != NULL)
-            st = vt_buf_append(canon_doc, buf.data, buf.len, err);
-    }
+    /* The document goes straight into the caller's buffer when there is one. */
+    struct vt_buf *doc_buf = canon_doc != NULL ? canon_doc : &buf;
+    size_t start = doc_buf == &buf ? 0 : canon_doc->len;
+    vt_buf_reset(&buf);
+    if (st == VT_OK)
+        st = vt_jcs_write(document, doc_buf, err);
+    if (st == VT_OK)
+        vt_sha256(doc_buf->data + start, doc_buf->len - start, hash_data + VT_SHA256_LEN);
     vt_buf_release(&buf);
     if (st != VT_OK)
         return vt_error_prefix(err, "cannot canonicalize");
@@ -57,8 +59,17 @@ enum vt_status cred_di_hash_data(const json_t *document, const json_t *proof_con
 enum vt_status cred_sign_di(const json_t *doc, const struct cred_key *key,
                             const struct cred_di_options *opt, json_t **out, struct vt_error *err)
 {
+    return cred_sign_di_hashed((json_t *)doc, false, key, opt, out, NULL, NULL, err);
+}
+
+enum vt_status cred_sign_di_hashed(json_t *doc, bool take, const struct cred_key *key,
+                                   const struct cred_di_options *opt, json_t **out,
+                                   struct vt_buf *text_out, uint8_t doc_hash[VT_SHA256_LEN],
+                                   struct vt_error *err)
+{
     static const struct cred_di_options defaults;
-    *out = NULL;
+    if (out != NULL)
+        *out = NULL;
     if (opt == NULL)
         opt = &defaults;
     if (!json_is_object(doc))
@@ -90,9 +101,19 @@ enum vt_status cred_sign_di(const json_t *doc, const struct cred_key *key,
     size_t have = existing == NULL ? 0 : json_is_array(existing) ? json_array_size(existing) : 1;
     if (have >= CRED_PROOFS_MAX)
         return vt_error_set(err, VT_ERR_TOO_LARGE, "cannot sign: already %zu proofs", have);
+    /* Signing in place is only possible when no proof has to be left out of the hash. */
+    if (existing != NULL)
+        take = false;
+    if (text_out != NULL && existing != NULL)
+        return vt_error_set(err, VT_ERR_INVALID, "cannot sign as text: the document has a proof");
 
-    json_t *unsecured = json_copy((json_t *)doc);
-    json_object_del(unsecured, "proof");
+    json_t *unsecured;
+    if (take) {
+        unsecured = json_incref(doc);
+    } else {
+        unsecured = json_copy(doc);
+        json_object_del(unsecured, "proof");
+    }
 
     /* Member order follows the W3C vector so that printed output matches it. */
     json_t *proof = json_object();
@@ -114,25 +135,51 @@ enum vt_status cred_sign_di(const json_t *doc, const struct cred_key *key,
         json_object_set_new(proof, "@context", json_deep_copy(ctx));
 
     uint8_t hash_data[2 * VT_SHA256_LEN];
-    enum vt_status st = cred_di_hash_data(unsecured, proof, hash_data, NULL, NULL, err);
+    size_t text_start = text_out != NULL ? text_out->len : 0;
+    enum vt_status st = cred_di_hash_data(unsecured, proof, hash_data, text_out, NULL, err);
     json_decref(unsecured);
     if (st != VT_OK) {
         json_decref(proof);
         return st;
     }
+    if (doc_hash != NULL)
+        memcpy(doc_hash, hash_data + VT_SHA256_LEN, VT_SHA256_LEN);
     uint8_t sig[VT_ED25519_SIG_LEN];
     vt_key_sign(&key->ed, hash_data, sizeof(hash_data), sig);
-    struct vt_buf pv;
-    vt_buf_init(&pv, 256);
-    st = vt_multibase_encode(VT_MULTIBASE_BASE58BTC, sig, sizeof(sig), &pv, err);
+    char pv[128];
+    struct vt_buf pvb;
+    vt_buf_init(&pvb, 120);
+    st = vt_multibase_encode(VT_MULTIBASE_BASE58BTC, sig, sizeof(sig), &pvb, err);
     if (st != VT_OK) {
-        vt_buf_release(&pv);
+        vt_buf_release(&pvb);
         json_decref(proof);
         return st;
     }
-    json_object_set_new(proof, "proofValue", json_stringn((const char *)pv.data, pv.len));
-    vt_buf_release(&pv);
+    memcpy(pv, pvb.data, pvb.len);
+    pv[pvb.len] = '\0';
+    vt_buf_release(&pvb);
+    json_object_set_new(proof, "proofValue", json_string(pv));
 
+    if (text_out != NULL) {
+        /* The canonical document is already written: reopen it and add the proof, rather
+         * than building and serializing a signed copy. */
+        text_out->len--;
+        if (text_out->len > text_start + 1)
+            st = vt_buf_append_byte(text_out, ',', err);
+        if (st == VT_OK)
+            st = vt_buf_append_str(text_out, "\"proof\":", err);
+        if (st == VT_OK)
+            st = cred_json_write(proof, 0, text_out, err);
+        if (st == VT_OK)
+            st = vt_buf_append_byte(text_out, '}', err);
+        json_decref(proof);
+        return st;
+    }
+    if (take) {
+        json_object_set_new(doc, "proof", proof);
+        *out = json_incref(doc);
+        return VT_OK;
+    }
     json_t *signed_doc = json_deep_copy(doc);
     if (existing == NULL) {
         json_object_set_new(signed_doc, "proof", proof);

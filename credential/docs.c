@@ -85,6 +85,12 @@ static json_t *evidence(const struct cred_ledger_evidence *ev)
     for (size_t i = 0; i < ev->event_count; i++)
         json_array_append_new(hashes, json_string(ev->event_hashes[i]));
     json_object_set_new(e, "vitae:eventHashes", hashes);
+    if (ev->event_indexes != NULL) {
+        json_t *idx = json_array();
+        for (size_t i = 0; i < ev->event_count; i++)
+            json_array_append_new(idx, json_integer((json_int_t)ev->event_indexes[i]));
+        json_object_set_new(e, "vitae:eventIndexes", idx);
+    }
     if (ev->checkpoint != NULL)
         json_object_set_new(e, "vitae:checkpoint", json_string(ev->checkpoint));
     if (ev->log_origin != NULL)

@@ -251,3 +251,20 @@ json_t *cred_key_public_jwk(const struct cred_key *key)
     }
     return o;
 }
+
+void cred_key_thumbprint(const struct cred_key *key, char out[CRED_THUMBPRINT_MAX])
+{
+    /* The public JWK holds exactly the members RFC 7638 requires, and JCS gives the
+     * sorted, whitespace-free form it hashes. */
+    json_t *jwk = cred_key_public_jwk(key);
+    struct vt_buf b;
+    vt_buf_init(&b, 4096);
+    uint8_t d[VT_SHA256_LEN];
+    VT_ASSERT(vt_jcs_write(jwk, &b, NULL) == VT_OK);
+    vt_sha256(b.data, b.len, d);
+    vt_buf_reset(&b);
+    VT_ASSERT(vt_base64url_encode(d, sizeof(d), &b, NULL) == VT_OK);
+    memcpy(out, b.data, b.len + 1);
+    vt_buf_release(&b);
+    json_decref(jwk);
+}

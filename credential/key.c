@@ -228,7 +228,26 @@ static enum vt_status ecdsa_der_to_raw(const uint8_t *der, size_t der_len, uint8
         return openssl_error(err, "ECDSA signature decoding");
     const BIGNUM *r = NULL, *s = NULL;
     ECDSA_SIG_get0(es, &r, &s);
-    int ok = BN_bn2binpad(r, sig, 32) == 32 && BN_bn2binpad(s, sig + 32, 32) == 32;
+    /* The order n of P-256. Signatures are written with s ≤ n/2 ("low S"): (r, n − s) is
+     * the same signature, and strict verifiers (e.g. @noble/curves by default) refuse the
+     * high form. */
+    static const uint8_t order[32] = {
+        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
+        0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+    };
+    BIGNUM *n = BN_bin2bn(order, sizeof(order), NULL);
+    BIGNUM *half = BN_new();
+    BIGNUM *low = BN_new();
+    int ok = n != NULL && half != NULL && low != NULL && BN_rshift1(half, n) == 1;
+    if (ok && BN_cmp(s, half) > 0)
+        ok = BN_sub(low, n, s) == 1;
+    else if (ok)
+        ok = BN_copy(low, s) != NULL;
+    ok = ok && BN_bn2binpad(r, sig, 32) == 32 && BN_bn2binpad(low, sig + 32, 32) == 32;
+    BN_free(n);
+    BN_free(half);
+    BN_free(low);
     ECDSA_SIG_free(es);
     if (!ok)
         return vt_error_set(err, VT_ERR_CRYPTO, "ECDSA signature too long");

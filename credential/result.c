@@ -17,10 +17,12 @@ struct problem {
 struct cred_result {
     const char *checks[RESULT_CHECKS_MAX];
     size_t check_count;
-    struct problem errors[RESULT_PROBLEMS_MAX];
+    /* Problems are allocated on first use: most results have none, and a verifier making
+     * thousands of results a second should not zero two full tables for each. */
+    struct problem *errors;
     size_t error_count;
     size_t errors_dropped;
-    struct problem warnings[RESULT_PROBLEMS_MAX];
+    struct problem *warnings;
     size_t warning_count;
     json_t *document;
 };
@@ -65,6 +67,8 @@ void cred_result_free(struct cred_result *r)
     if (r == NULL)
         return;
     json_decref(r->document);
+    free(r->errors);
+    free(r->warnings);
     free(r);
 }
 
@@ -83,12 +87,17 @@ void cred_result_check(struct cred_result *r, const char *name)
         r->checks[r->check_count++] = name;
 }
 
-static void add_problem(struct problem *list, size_t *count, enum cred_problem p, const char *title,
-                        const char *fmt, va_list ap)
+static void add_problem(struct problem **list, size_t *count, enum cred_problem p,
+                        const char *title, const char *fmt, va_list ap)
 {
     if (*count >= RESULT_PROBLEMS_MAX)
         return;
-    struct problem *e = &list[(*count)++];
+    /* Growth by doubling from 4 to the cap. */
+    if (*count == 0 || (*count >= 4 && (*count & (*count - 1)) == 0)) {
+        size_t cap = *count == 0 ? 4 : *count * 2;
+        *list = vt_realloc(*list, cap * sizeof(**list));
+    }
+    struct problem *e = &(*list)[(*count)++];
     e->p = p;
     snprintf(e->title, sizeof(e->title), "%s", title);
     vsnprintf(e->detail, sizeof(e->detail), fmt, ap);
@@ -101,7 +110,7 @@ void cred_result_error(struct cred_result *r, enum cred_problem p, const char *t
     va_start(ap, fmt);
     if (r->error_count >= RESULT_PROBLEMS_MAX)
         r->errors_dropped++;
-    add_problem(r->errors, &r->error_count, p, title, fmt, ap);
+    add_problem(&r->errors, &r->error_count, p, title, fmt, ap);
     va_end(ap);
 }
 
@@ -110,7 +119,7 @@ void cred_result_warning(struct cred_result *r, enum cred_problem p, const char 
 {
     va_list ap;
     va_start(ap, fmt);
-    add_problem(r->warnings, &r->warning_count, p, title, fmt, ap);
+    add_problem(&r->warnings, &r->warning_count, p, title, fmt, ap);
     va_end(ap);
 }
 

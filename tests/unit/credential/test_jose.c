@@ -154,6 +154,34 @@ static void test_round_trip_es256(void **state)
     round_trip(CRED_KEY_P256);
 }
 
+/* ES256 signatures come out with s ≤ n/2, which strict verifiers require. */
+static void test_es256_low_s(void **state)
+{
+    (void)state;
+    static const uint8_t half_order[32] = {
+        0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff,
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b,
+        0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+    };
+    struct cred_key *key = NULL;
+    assert_int_equal(cred_key_generate(CRED_KEY_P256, &key, NULL), VT_OK);
+    json_t *doc = unsigned_doc("https://issuer.example");
+    for (int i = 0; i < 64; i++) {
+        char *jwt = NULL;
+        assert_int_equal(cred_sign_jwt(doc, key, CRED_JWT_VC_JOSE, NULL, &jwt, NULL), VT_OK);
+        const char *sig = strrchr(jwt, '.') + 1;
+        struct vt_buf b;
+        vt_buf_init(&b, 128);
+        assert_int_equal(vt_base64url_decode(sig, strlen(sig), &b, NULL), VT_OK);
+        assert_int_equal(b.len, 64);
+        assert_true(memcmp(b.data + 32, half_order, 32) <= 0);
+        vt_buf_release(&b);
+        free(jwt);
+    }
+    json_decref(doc);
+    cred_key_free(key);
+}
+
 static void test_round_trip_rs256(void **state)
 {
     (void)state;
@@ -227,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_cose_vector),      cmocka_unit_test(test_round_trip_ed25519),
         cmocka_unit_test(test_round_trip_es256), cmocka_unit_test(test_round_trip_rs256),
         cmocka_unit_test(test_refusals),         cmocka_unit_test(test_obv3_jwt_sample),
+        cmocka_unit_test(test_es256_low_s),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -185,7 +185,8 @@ static void test_built_badge_verifies(void **state)
     };
     static const char *const hashes[] = {
         "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"};
-    struct cred_ledger_evidence ev = {hashes, 1, "vitae.example/log\n42\nabc=\n", "vitae.example"};
+    struct cred_ledger_evidence ev = {hashes, 1, "vitae.example/log\n42\nabc=\n", "vitae.example",
+                                      NULL};
     struct cred_award a = {
         .id = "urn:uuid:5b8f1c34-9a6e-4c1d-8d4e-2f6a7b8c9d0e",
         .issuer_id = did,
