@@ -15,6 +15,7 @@
 #include "api/api.h"
 #include "credential/credential.h"
 #include "ledger/ledger.h"
+#include "twin/twin.h"
 
 /* ---------------------------------------------------------------------------------------
  * Logging (logfmt on stderr). The level test comes first so that arguments of a
@@ -223,6 +224,8 @@ enum api_http_method {
 };
 
 #define API_URL_MAX 512
+#define API_SUBS_PER_JOB 16
+#define API_SUBS_PER_CONN 256
 #define API_CTYPE_MAX 128
 
 struct api_job {
@@ -243,6 +246,9 @@ struct api_job {
     char bearer[API_TOKEN_MAX];
     bool has_bearer;
     bool refuse; /* received while draining: answer "shutting down" */
+    /* twin.subscribe calls of this message, handed to the connection on completion */
+    unsigned n_subs;
+    uint8_t subs[API_SUBS_PER_JOB][LEDGER_LEARNER_LEN];
     /* output: a frame or body, after API_OUT_PRE reserved bytes */
     struct vt_buf out;
     bool out_binary;
@@ -381,9 +387,26 @@ API_METHOD(api_m_ledger_proof);
 API_METHOD(api_m_ledger_checkpoint);
 API_METHOD(api_m_credential_issue);
 API_METHOD(api_m_credential_verify);
+API_METHOD(api_m_credential_revoke);
+API_METHOD(api_m_credential_suspend);
+API_METHOD(api_m_credential_unsuspend);
+API_METHOD(api_m_credential_status);
 API_METHOD(api_m_presentation_challenge);
 API_METHOD(api_m_presentation_verify);
 API_METHOD(api_m_endorsement_create);
+API_METHOD(api_m_twin_get);
+API_METHOD(api_m_twin_skills);
+API_METHOD(api_m_twin_predictions);
+API_METHOD(api_m_twin_recommendations);
+API_METHOD(api_m_twin_flags);
+API_METHOD(api_m_twin_subscribe);
+API_METHOD(api_m_framework_import);
+API_METHOD(api_m_framework_get);
+API_METHOD(api_m_readiness_role_define);
+API_METHOD(api_m_readiness_report);
+API_METHOD(api_m_readiness_team);
+API_METHOD(api_m_portable_export);
+API_METHOD(api_m_portable_import);
 API_METHOD(api_m_consent_grant);
 API_METHOD(api_m_consent_revoke);
 API_METHOD(api_m_consent_list);
@@ -401,13 +424,57 @@ API_METHOD(api_m_admin_stats);
  * result shape; challenge/domain bind a presentation. */
 enum vt_status api_verify_document(struct api_server *s, const json_t *doc, const char *challenge,
                                    const char *domain, json_t **result, struct vt_error *err);
-/* Signs an unsigned credential with the service key (eddsa-jcs-2022). */
-enum vt_status api_issue_document(struct api_server *s, const json_t *credential,
-                                  json_t **signed_out, struct vt_error *err);
+/*
+ * Issues an Open Badges 3.0 credential through the service's issuer (m_status.c): cred is a
+ * VC-API style unsigned credential with credentialSubject.id and .achievement {id, name,
+ * description?, achievementType?, criteria.narrative?}; opts {learner?, evidence?,
+ * formats?} (specs/api.md §7.4). *result: {id, verifiableCredential, jwt?, cose_b64u?,
+ * hash, status, ledger_index}.
+ */
+enum vt_status api_issue_credential(struct api_server *s, const json_t *cred, const json_t *opts,
+                                    json_t **result, struct vt_error *err);
+/* Opens s->issuer (the service did:key) once the port is known, when its chain exists. */
+enum vt_status api_issuer_open(struct api_server *s, struct vt_error *err);
+/* The issuer; opened now when create is set and it is not open yet. NULL with err set
+ * (VT_ERR_NOT_FOUND when not created, or the open's failure). Any thread. */
+struct cred_issuer *api_issuer(struct api_server *s, bool create, struct vt_error *err);
+/* Its status base URL. */
+void api_status_base_url(const struct api_server *s, char *out, size_t n);
+/* Appends the signed status list credential "revocation-<n>" / "suspension-<n>" to out.
+ * VT_ERR_NOT_FOUND for an unknown list. */
+enum vt_status api_status_list_text(struct api_server *s, const char *id, struct vt_buf *out,
+                                    struct vt_error *err);
 
 /* HTTP routes run on a worker (http.c). */
 void api_http_run(struct api_server *s, struct api_job *job);
 unsigned api_http_route_of(const char *path);
+
+/* ---------------------------------------------------------------------------------------
+ * The twin projection (twin_feed.c)
+ */
+
+struct api_twin_feed;
+/* Opens <data>/twin for s->ledger; api_twin_start starts the feed thread (once the lws
+ * context exists); api_twin_close stops it and closes the twin. NULL-safe on a server
+ * without a twin. */
+enum vt_status api_twin_open(struct api_server *s, struct vt_error *err);
+void api_twin_start(struct api_server *s);
+void api_twin_close(struct api_server *s);
+/* After a job: wakes the feed thread when the ledger grew past what the twin applied. */
+void api_twin_kick(struct api_server *s);
+/* Locks the twin and catches it up with the ledger (read your writes). On VT_OK the caller
+ * reads s->twin and calls api_twin_unlock; on failure the lock is not held. */
+enum vt_status api_twin_lock(struct api_server *s, struct vt_error *err);
+void api_twin_unlock(struct api_server *s);
+/* Service thread: takes the learners changed since the last call (*out malloc'd, sorted by
+ * nothing, free it); *all when too many changed to list (notify every subscriber). */
+size_t api_twin_changes(struct api_server *s, uint8_t (**out)[LEDGER_LEARNER_LEN], bool *all);
+/* The ledger index the twin has applied up to. */
+uint64_t api_twin_cursor(struct api_server *s);
+/* The learner id of a service chain ("framework", "roles"): global events live there. */
+void api_service_chain(const struct api_server *s, const char *what, uint8_t out[16]);
+/* Wakes the service thread (lws_cancel_service). Any thread. */
+void api_server_wake(struct api_server *s);
 
 /* ---------------------------------------------------------------------------------------
  * The server handle (server.c)
@@ -423,7 +490,14 @@ struct api_server {
     char did_web[API_HOST_MAX + 16];
     json_t *did_doc;
     struct cred_trust *trust;
+    /* The issuer: opened after the listener (status URLs carry the port), at start when
+     * its chain exists, else on first issuance (api_issuer). */
+    _Atomic(struct cred_issuer *) issuer;
+    pthread_mutex_t issuer_mu;
     struct api_store *store;
+    struct twin *twin;
+    pthread_mutex_t twin_mu;
+    struct api_twin_feed *feed;
     struct api_consents *consents;
     struct api_challenges *challenges;
     struct api_rate *rate;
@@ -441,6 +515,7 @@ struct api_server {
     void *addrs; /* per-address connection counts */
     size_t ws_conns;
     size_t http_conns;
+    size_t sub_conns; /* connections with twin subscriptions */
 };
 
 /* Opens the data directory pieces (keys, store, ledger) without the listener. Used by the

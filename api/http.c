@@ -117,18 +117,20 @@ static void route_issue(struct api_server *s, struct api_job *job)
     }
     sess.authed = true;
     const struct api_method *m = api_method_find("credential.issue", NULL);
-    json_t *vc = NULL;
+    json_t *res = NULL;
     enum vt_status rc = api_authz_check(s, m, &sess, doc, &err);
+    const json_t *opts = json_object_get(doc, "options");
+    if (rc == VT_OK && opts && !json_is_object(opts))
+        rc = vt_error_set(&err, VT_ERR_INVALID, "options must be an object");
     if (rc == VT_OK)
-        rc = api_issue_document(s, json_object_get(doc, "credential"), &vc, &err);
+        rc = api_issue_credential(s, json_object_get(doc, "credential"), opts, &res, &err);
     json_decref(doc);
     if (rc != VT_OK) {
         body_status(job, &err);
         return;
     }
-    json_t *o = json_object();
-    json_object_set_new(o, "verifiableCredential", vc);
-    body_json(job, 201, o);
+    /* VC-API answers with the credential alone; the vitae extras ride along. */
+    body_json(job, 201, res);
 }
 
 static void route_verify(struct api_server *s, struct api_job *job, bool presentation)
@@ -205,8 +207,18 @@ void api_http_run(struct api_server *s, struct api_job *job)
 
     if (job->refuse) {
         body_error(job, 503, "the server is shutting down");
-    } else if (route == R_OTHER || route == R_STATUS) {
+    } else if (route == R_OTHER) {
         body_error(job, 404, "not found");
+    } else if (route == R_STATUS) {
+        if (method_is(job, API_HTTP_GET)) {
+            if (api_status_list_text(s, job->path + strlen("/status/"), &job->out, &err) == VT_OK) {
+                job->http_status = 200;
+                job->out_ctype = "application/vc+ld+json";
+            } else {
+                job->out.len = API_OUT_PRE;
+                body_status(job, &err);
+            }
+        }
     } else if (route == R_HEALTHZ) {
         if (method_is(job, API_HTTP_GET)) {
             json_t *o = json_object();

@@ -1,7 +1,6 @@
 /*
- * credential.*, presentation.*, endorsement.create, and the shared verify/issue used by
- * the VC-API HTTP routes. Verification needs no account; issuing signs with the service
- * key under its did:key verification method, which any verifier resolves offline.
+ * credential.verify, presentation.*, endorsement.create, and the shared verification used by
+ * the VC-API HTTP routes. Verification needs no account. Issuance and status: m_status.c.
  */
 #include <string.h>
 
@@ -21,6 +20,14 @@ enum vt_status api_verify_document(struct api_server *s, const json_t *doc, cons
     struct cred_verify_options opt;
     cred_verify_options_init(&opt);
     opt.trust = s->trust;
+    /* The service's own credentials: its key history and its live status lists. */
+    struct cred_issuer *iss = atomic_load(&s->issuer);
+    if (iss) {
+        opt.key_lookup = cred_issuer_key_lookup;
+        opt.key_lookup_ctx = iss;
+        opt.status_lookup = cred_issuer_status_lookup;
+        opt.status_lookup_ctx = iss;
+    }
     opt.challenge = challenge;
     opt.domain = domain;
     struct cred_result *r = NULL;
@@ -38,34 +45,6 @@ enum vt_status api_verify_document(struct api_server *s, const json_t *doc, cons
     *result = cred_result_to_json(r);
     cred_result_free(r);
     return VT_OK;
-}
-
-enum vt_status api_issue_document(struct api_server *s, const json_t *credential,
-                                  json_t **signed_out, struct vt_error *err)
-{
-    if (!json_is_object(credential))
-        return vt_error_set(err, VT_ERR_INVALID, "credential must be a JSON object");
-    if (json_object_get(credential, "proof"))
-        return vt_error_set(err, VT_ERR_INVALID, "credential is already secured (has a proof)");
-    json_t *copy = json_deep_copy(credential);
-    const char *iss = issuer_id(copy);
-    if (!json_object_get(copy, "issuer")) {
-        json_object_set_new(copy, "issuer", json_string(s->did_key));
-    } else if (!iss || (strcmp(iss, s->did_key) && strcmp(iss, s->did_web))) {
-        json_decref(copy);
-        return vt_error_set(err, VT_ERR_PERMISSION, "issuer must be this service (%s)", s->did_key);
-    }
-    if (!json_object_get(copy, "validFrom")) {
-        char ts[VT_TIME_MAX];
-        vt_time_format(vt_time_now_ms() / 1000 * 1000, ts);
-        json_object_set_new(copy, "validFrom", json_string(ts));
-    }
-    struct cred_di_options o;
-    memset(&o, 0, sizeof(o));
-    o.verification_method = s->did_key_vm;
-    enum vt_status rc = cred_sign_di(copy, s->cred_key, &o, signed_out, err);
-    json_decref(copy);
-    return rc;
 }
 
 static const json_t *doc_param(const json_t *params, const char *a, const char *b)
@@ -92,52 +71,6 @@ static enum vt_status record_event(struct api_server *s, const uint8_t learner[1
     }
     vt_buf_release(&pl);
     return rc;
-}
-
-API_METHOD(api_m_credential_issue)
-{
-    const json_t *cred = doc_param(params, "credential", "credential");
-    if (!cred)
-        return vt_error_set(err, VT_ERR_INVALID, "missing param 'credential'");
-    const char *lhex;
-    enum vt_status rc = api_param_str(params, "learner", false, &lhex, err);
-    uint8_t learner[16];
-    if (rc == VT_OK && lhex)
-        rc = api_hex_learner(lhex, learner, err);
-    json_t *vc = NULL;
-    if (rc == VT_OK)
-        rc = api_issue_document(call->srv, cred, &vc, err);
-    if (rc != VT_OK)
-        return rc;
-    json_t *o = json_object();
-    if (lhex) {
-        /* The record keeps the fact and a digest, not the credential's content. */
-        struct vt_buf canon;
-        vt_buf_init(&canon, CRED_DOC_MAX * 2);
-        uint8_t h[VT_SHA256_LEN];
-        rc = vt_jcs_write(vc, &canon, err);
-        vt_sha256(canon.data, canon.len, h);
-        vt_buf_release(&canon);
-        json_t *ev = json_object();
-        const char *id = vt_json_get_str(vc, "id");
-        if (id)
-            json_object_set_new(ev, "id", json_string(id));
-        json_object_set_new(ev, "sha256", api_json_hex(h, sizeof(h)));
-        struct ledger_append_result res;
-        if (rc == VT_OK)
-            rc = record_event(call->srv, learner, "credential.issued", ev, &res, err);
-        json_decref(ev);
-        if (rc == VT_OK)
-            json_object_set_new(o, "ledger_index", json_integer((json_int_t)res.index));
-    }
-    if (rc != VT_OK) {
-        json_decref(o);
-        json_decref(vc);
-        return rc;
-    }
-    json_object_set_new(o, "verifiableCredential", vc);
-    *result = o;
-    return VT_OK;
 }
 
 API_METHOD(api_m_credential_verify)

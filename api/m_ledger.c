@@ -170,6 +170,20 @@ static json_t *event_json(struct ledger *l, uint64_t index, bool with_payload, s
     if (ev.event_id_len)
         json_object_set_new(o, "event_id",
                             json_stringn((const char *)ev.event_id, ev.event_id_len));
+    struct ledger_provenance prov;
+    if (ledger_provenance_read(l, ev.learner, ev.seq, &prov, NULL, NULL) == VT_OK) {
+        /* Written here from elsewhere: name the log that vouched for it. */
+        char pdid[VT_DIDKEY_MAX];
+        vt_didkey_from_public(prov.service_key, pdid);
+        json_t *pj = json_pack("{s:s,s:s}", "origin", prov.origin, "service_key", pdid);
+        if (prov.has_checkpoint) {
+            json_object_set_new(pj, "checkpoint_size",
+                                json_integer((json_int_t)prov.checkpoint_size));
+            json_object_set_new(pj, "checkpoint_sha256",
+                                api_json_hex(prov.checkpoint_hash, sizeof(prov.checkpoint_hash)));
+        }
+        json_object_set_new(o, "provenance", pj);
+    }
     vt_buf_release(&leaf);
     if (!with_payload)
         return o;

@@ -8,6 +8,7 @@
  * pointer, because a connection may close while its request is on a worker.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -44,6 +45,10 @@ struct conn {
     unsigned inflight;
     bool paused;
     bool counted_addr;
+    /* twin.subscribe: learners this connection follows */
+    uint8_t (*subs)[LEDGER_LEARNER_LEN];
+    unsigned n_subs;
+    bool sub_binary;
     /* HTTP */
     struct api_job *req;  /* being received */
     struct api_job *resp; /* answer ready to write */
@@ -220,6 +225,99 @@ static void queue_error(struct conn *c, bool binary, int code, const char *msg)
     queue_push(c, buf, len, binary);
 }
 
+static void queue_json(struct conn *c, bool binary, const json_t *doc)
+{
+    struct vt_buf b;
+    vt_buf_init(&b, (size_t)1 << 20);
+    static const uint8_t pre[API_OUT_PRE];
+    (void)vt_buf_append(&b, pre, sizeof(pre), NULL);
+    enum vt_status rc =
+        binary ? api_json_to_cbor(doc, &b, NULL) : cred_json_write(doc, 0, &b, NULL);
+    if (rc != VT_OK) {
+        vt_buf_release(&b);
+        return;
+    }
+    size_t len;
+    uint8_t *buf = vt_buf_detach(&b, &len);
+    queue_push(c, buf, len, binary);
+}
+
+/* ---------------------------------------------------------------------------------------
+ * twin.subscribe and twin.changed
+ */
+
+static void subs_add(struct api_server *s, struct conn *c, const struct api_job *job)
+{
+    for (unsigned i = 0; i < job->n_subs; i++) {
+        bool have = false;
+        for (unsigned k = 0; k < c->n_subs && !have; k++)
+            have = !memcmp(c->subs[k], job->subs[i], LEDGER_LEARNER_LEN);
+        if (have || c->n_subs >= API_SUBS_PER_CONN)
+            continue;
+        if (!c->subs)
+            c->subs = vt_calloc(API_SUBS_PER_CONN, LEDGER_LEARNER_LEN);
+        if (c->n_subs == 0)
+            s->sub_conns++;
+        memcpy(c->subs[c->n_subs++], job->subs[i], LEDGER_LEARNER_LEN);
+    }
+    c->sub_binary = job->binary;
+}
+
+static void subs_free(struct api_server *s, struct conn *c)
+{
+    if (c->n_subs > 0)
+        s->sub_conns--;
+    free(c->subs);
+    c->subs = NULL;
+    c->n_subs = 0;
+}
+
+static int cmp_learner(const void *a, const void *b)
+{
+    return memcmp(a, b, LEDGER_LEARNER_LEN);
+}
+
+static void notify(struct api_server *s, struct conn *c, const uint8_t learner[16], uint64_t cursor)
+{
+    /* A client that does not read its notifications loses them, not its connection: the
+     * notification says what changed, and twin.get reads the rest. */
+    if (c->q_bytes >= s->cfg.max_pending_out) {
+        api_metrics_rejected(s->metrics, "notify_dropped");
+        return;
+    }
+    char hex[33];
+    api_learner_hex(learner, hex);
+    json_t *n = json_pack("{s:s,s:s,s:{s:s,s:I}}", "jsonrpc", "2.0", "method", "twin.changed",
+                          "params", "learner", hex, "cursor", (json_int_t)cursor);
+    queue_json(c, c->sub_binary, n);
+    json_decref(n);
+}
+
+static void drain_changes(struct api_server *s)
+{
+    uint8_t(*changed)[LEDGER_LEARNER_LEN] = NULL;
+    bool all = false;
+    size_t n = api_twin_changes(s, &changed, &all);
+    if ((n == 0 && !all) || s->sub_conns == 0) {
+        free(changed);
+        return;
+    }
+    qsort(changed, n, LEDGER_LEARNER_LEN, cmp_learner);
+    uint64_t cursor = api_twin_cursor(s);
+    struct registry *r = s->conns;
+    for (unsigned b = 0; b < REG_BUCKETS; b++) {
+        for (struct conn *c = r->b[b]; c; c = c->hnext) {
+            for (unsigned k = 0; c->websocket && k < c->n_subs; k++) {
+                if (all || bsearch(c->subs[k], changed, n, LEDGER_LEARNER_LEN, cmp_learner))
+                    notify(s, c, c->subs[k], cursor);
+            }
+            if (c->websocket && c->n_subs)
+                flow_update(s, c);
+        }
+    }
+    free(changed);
+}
+
 /* ---------------------------------------------------------------------------------------
  * Completions
  */
@@ -235,6 +333,8 @@ static void complete(struct api_server *s, struct api_job *job)
         c->inflight--;
         if (job->sess_changed)
             c->sess = job->sess;
+        if (job->n_subs)
+            subs_add(s, c, job);
         if (job->out.len > API_OUT_PRE) {
             size_t len;
             bool binary = job->out_binary;
@@ -267,11 +367,18 @@ static void job_dispatch(struct api_server *s, struct api_job *job)
         api_rpc_run(s, job);
     else
         api_http_run(s, job);
+    api_twin_kick(s);
+}
+
+void api_server_wake(struct api_server *s)
+{
+    if (s->lws_ctx)
+        lws_cancel_service(s->lws_ctx);
 }
 
 static void wake(struct api_server *s)
 {
-    lws_cancel_service(s->lws_ctx);
+    api_server_wake(s);
 }
 
 /* ---------------------------------------------------------------------------------------
@@ -429,6 +536,8 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
         s = lws_context_user(lws_get_context(wsi));
         if (s && s->workers)
             drain_completions(s);
+        if (s)
+            drain_changes(s);
         return 0;
     case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
         s = lws_context_user(lws_get_context(wsi));
@@ -619,6 +728,7 @@ static int cb_ws(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         c->counted_addr = false;
         reg_del(s, c);
         queue_free(c);
+        subs_free(s, c);
         if (c->rx_init)
             vt_buf_release(&c->rx);
         c->rx_init = false;
@@ -696,12 +806,16 @@ enum vt_status api_server_open(const struct api_config *cfg, struct api_server *
     s->cfg = *cfg;
     s->started_ms = vt_time_now_ms();
     atomic_init(&s->next_id, 1);
+    atomic_init(&s->issuer, NULL);
+    pthread_mutex_init(&s->issuer_mu, NULL);
     s->conns = vt_calloc(1, sizeof(struct registry));
     s->addrs = vt_calloc(1, sizeof(struct addr_table));
     api_log_set_level(cfg->log_level);
     enum vt_status rc = vt_core_init(err);
     if (rc == VT_OK)
         rc = api_datadir_open(s, err);
+    if (rc == VT_OK)
+        rc = api_twin_open(s, err);
     if (rc != VT_OK) {
         api_server_close(s);
         return rc;
@@ -752,6 +866,10 @@ enum vt_status api_server_open(const struct api_config *cfg, struct api_server *
         json_object_set_new(s->did_doc, "alsoKnownAs", json_pack("[s]", s->did_key));
         (void)cred_trust_add_did_document(s->trust, s->did_doc, NULL);
     }
+    if (rc == VT_OK)
+        rc = api_issuer_open(s, err);
+    if (rc == VT_OK)
+        api_twin_start(s);
     if (rc == VT_OK && cfg->port_file[0])
         rc = write_port_file(cfg->port_file, s->port, err);
     if (rc != VT_OK) {
@@ -837,9 +955,13 @@ void api_server_close(struct api_server *s)
     /* Workers first: every job they hold finishes (and any append becomes durable). */
     api_workers_stop(s->workers);
     s->workers = NULL;
+    /* The feed thread wakes the service loop: it stops before the loop goes away. */
+    api_twin_close(s);
     if (s->lws_ctx)
         lws_context_destroy(s->lws_ctx);
     s->lws_ctx = NULL;
+    cred_issuer_close(atomic_load(&s->issuer));
+    atomic_store(&s->issuer, NULL);
     api_datadir_close(s);
     api_metrics_free(s->metrics);
     api_rate_free(s->rate);
@@ -855,5 +977,6 @@ void api_server_close(struct api_server *s)
     }
     free(s->addrs);
     free(s->conns);
+    pthread_mutex_destroy(&s->issuer_mu);
     free(s);
 }

@@ -155,11 +155,13 @@ int itest_check(const char *dir)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static int tcp_connect(int port)
+static int tcp_connect_buf(int port, int rcvbuf)
 {
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return -1;
+    if (rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
     struct sockaddr_in a;
     memset(&a, 0, sizeof(a));
     a.sin_family = AF_INET;
@@ -174,6 +176,11 @@ static int tcp_connect(int port)
     struct timeval tv = {60, 0};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     return fd;
+}
+
+static int tcp_connect(int port)
+{
+    return tcp_connect_buf(port, 0);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -267,10 +274,28 @@ int itest_http(int port, const char *method, const char *path, const char *heade
     return status;
 }
 
+static int ws_upgrade(int fd, const char *path, const char *subprotocol, const char *bearer,
+                      int *status);
+
 int itest_ws_connect(int port, const char *path, const char *subprotocol, const char *bearer,
                      int *status)
 {
-    int fd = tcp_connect(port);
+    return ws_upgrade(tcp_connect(port), path, subprotocol, bearer, status);
+}
+
+int itest_ws_connect_rcvbuf(int port, const char *bearer, int rcvbuf, int *status)
+{
+    return ws_upgrade(tcp_connect_buf(port, rcvbuf), "/v1", "vitae.v1", bearer, status);
+}
+
+int itest_write_raw(int fd, const void *p, size_t n)
+{
+    return write_all(fd, p, n);
+}
+
+static int ws_upgrade(int fd, const char *path, const char *subprotocol, const char *bearer,
+                      int *status)
+{
     if (status)
         *status = -1;
     if (fd < 0)
@@ -523,4 +548,15 @@ json_t *itest_consent(const struct vt_key *learner_key, const char *learner, con
     vt_buf_release(&msg);
     vt_buf_release(&sig);
     return doc;
+}
+
+json_t *itest_badge(const char *subject, const char *achievement)
+{
+    return json_pack("{s:[s,s],s:[s,s],s:{s:s,s:{s:s,s:s,s:s,s:s,s:{s:s}}}}", "@context",
+                     "https://www.w3.org/ns/credentials/v2",
+                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json", "type",
+                     "VerifiableCredential", "OpenBadgeCredential", "credentialSubject", "id",
+                     subject, "achievement", "id", achievement, "type", "Achievement", "name",
+                     "Fractions", "description", "Adds and compares fractions", "criteria",
+                     "narrative", "Passes the fractions assessment");
 }

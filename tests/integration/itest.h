@@ -39,6 +39,11 @@ int itest_http(int port, const char *method, const char *path, const char *heade
 /* WebSocket. Returns a connected socket, or -1 (with *status the HTTP answer). */
 int itest_ws_connect(int port, const char *path, const char *subprotocol, const char *bearer,
                      int *status);
+/* As itest_ws_connect to /v1 with vitae.v1, with the socket's receive buffer set to
+ * rcvbuf bytes before connecting (a client that reads slowly or never). */
+int itest_ws_connect_rcvbuf(int port, const char *bearer, int rcvbuf, int *status);
+/* Writes raw bytes to a socket (frames built by hand). 0 or -1. */
+int itest_write_raw(int fd, const void *p, size_t n);
 /* Sends one message as a single frame (opcode 1 text, 2 binary) or fragmented into chunks
  * of `frag` bytes when frag > 0. */
 int itest_ws_send(int fd, int opcode, const void *data, size_t len, size_t frag);
@@ -65,5 +70,9 @@ void itest_principal(int admin_fd, const struct vt_key *key, const char *roles, 
  * expiry (RFC 3339); returns {"grant":..., "signature":...}. */
 json_t *itest_consent(const struct vt_key *learner_key, const char *learner, const char *audience,
                       const char *scope_json, const char *expires);
+
+/* An unsigned Open Badges credential for subject (a DID) with achievement id achievement
+ * (new reference), as credential.issue and POST /credentials/issue take it. */
+json_t *itest_badge(const char *subject, const char *achievement);
 
 #endif

@@ -119,9 +119,11 @@ static void test_vc_api(void **state)
     (void)state;
     int st;
     const char *json = "Content-Type: application/json\r\n";
-    const char *cred = "{\"credential\":{\"@context\":[\"https://www.w3.org/ns/credentials/v2\"],"
-                       "\"type\":[\"VerifiableCredential\"],"
-                       "\"credentialSubject\":{\"id\":\"did:example:learner\",\"name\":\"x\"}}}";
+    json_t *badge = json_pack("{s:o,s:{s:s}}", "credential",
+                              itest_badge("did:example:learner", "urn:example:achievement:1"),
+                              "options", "learner", "0123456789abcdef0123456789abcdef");
+    char *cred = json_dumps(badge, JSON_COMPACT);
+    json_decref(badge);
     json_t *d = get_json("POST", "/credentials/issue", json, cred, &st);
     assert_int_equal(st, 401);
     json_decref(d);
@@ -140,7 +142,8 @@ static void test_vc_api(void **state)
     json_decref(v);
     free(body);
     /* Tampering is a 400 with reasons. */
-    json_object_set_new(json_object_get(vc, "credentialSubject"), "name", json_string("y"));
+    json_object_set_new(json_object_get(vc, "credentialSubject"), "id",
+                        json_string("did:example:y"));
     body = json_dumps(req, JSON_COMPACT);
     v = get_json("POST", "/credentials/verify", json, body, &st);
     assert_int_equal(st, 400);
@@ -150,6 +153,7 @@ static void test_vc_api(void **state)
     free(body);
     json_decref(req);
     json_decref(d);
+    free(cred);
 
     d = get_json("POST", "/challenges", json, "{}", &st);
     assert_int_equal(st, 200);

@@ -327,17 +327,26 @@ static void test_credentials(void **state)
     vt_key_generate(&hk);
     char hdid[VT_DIDKEY_MAX];
     vt_didkey_from_public(hk.pk, hdid);
-    json_t *cred =
-        json_pack("{s:[s],s:[s],s:{s:s}}", "@context", "https://www.w3.org/ns/credentials/v2",
-                  "type", "VerifiableCredential", "credentialSubject", "id", hdid);
+    json_t *cred = itest_badge(hdid, "urn:example:achievement:fractions");
     json_t *r = itest_rpc(fd, "credential.issue",
                           json_pack("{s:O,s:s}", "credential", cred, "learner", L1));
     assert_int_equal(itest_rpc_code(r), 0);
     json_t *vc = json_incref(json_object_get(itest_result(r), "verifiableCredential"));
     assert_non_null(json_object_get(itest_result(r), "ledger_index"));
+    assert_non_null(json_object_get(itest_result(r), "status"));
+    assert_true(json_array_size(json_object_get(vc, "credentialStatus")) == 2);
     json_decref(r);
+    /* Not an Open Badges credential, no learner to record it for, someone else's issuer. */
+    assert_int_equal(expect(fd, "credential.issue",
+                            json_pack("{s:{s:{s:s}},s:s}", "credential", "credentialSubject", "id",
+                                      hdid, "learner", L1),
+                            -32602),
+                     -32602);
+    assert_int_equal(expect(fd, "credential.issue", json_pack("{s:O}", "credential", cred), -32602),
+                     -32602);
     json_object_set_new(cred, "issuer", json_string("did:example:someone-else"));
-    assert_int_equal(expect(fd, "credential.issue", json_pack("{s:O}", "credential", cred), -32002),
+    assert_int_equal(expect(fd, "credential.issue",
+                            json_pack("{s:O,s:s}", "credential", cred, "learner", L1), -32002),
                      -32002);
     json_decref(cred);
 
