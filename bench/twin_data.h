@@ -91,4 +91,19 @@ enum vt_status twd_predict_bkt(const struct twd_rows *r, uint32_t n_skills, size
                                const struct twin_bkt_params *params, double *pred, uint8_t *label,
                                size_t *n_out, struct vt_error *err);
 
+/*
+ * The pyBKT-examples protocol for the DKT split (utils/nips_data_helper.py): a sequence is a
+ * maximal run of rows of one skill within a learner, so a learner coming back to a skill
+ * starts a new sequence at the prior. Fits one BKT per skill on those runs; no learner is
+ * dropped.
+ */
+enum vt_status twd_fit_bkt_runs(const struct twd_rows *r, uint32_t n_skills,
+                                const struct twin_bkt_fit_opts *o, unsigned n_threads,
+                                struct twin_bkt_params *params, bool *fitted, struct vt_error *err);
+
+/* One-step-ahead predictions with P(L) reset to the skill's prior at every run start. */
+void twd_predict_bkt_runs(const struct twd_rows *r, uint32_t n_skills,
+                          const struct twin_bkt_params *params, double *pred, uint8_t *label,
+                          size_t *n_out);
+
 #endif

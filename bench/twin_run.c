@@ -54,6 +54,39 @@ static int by_skill_learner(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* Fits every skill's sequences on n_threads threads, then frees them. */
+static void fit_all(struct twin_bkt_seqs **seqs, uint32_t n_skills,
+                    const struct twin_bkt_fit_opts *o, unsigned n_threads,
+                    struct twin_bkt_params *params, bool *fitted)
+{
+    struct fit_job job = {seqs, n_skills, o, params, fitted, 0};
+    if (n_threads < 1)
+        n_threads = 1;
+    if (n_threads > 16)
+        n_threads = 16;
+    pthread_t th[16];
+    for (unsigned t = 1; t < n_threads; t++)
+        pthread_create(&th[t], NULL, fit_worker, &job);
+    fit_worker(&job);
+    for (unsigned t = 1; t < n_threads; t++)
+        pthread_join(th[t], NULL);
+}
+
+static struct twin_bkt_seqs **seqs_new(uint32_t n_skills)
+{
+    struct twin_bkt_seqs **seqs = vt_calloc(n_skills ? n_skills : 1, sizeof(*seqs));
+    for (uint32_t s = 0; s < n_skills; s++)
+        seqs[s] = twin_bkt_seqs_new();
+    return seqs;
+}
+
+static void seqs_free(struct twin_bkt_seqs **seqs, uint32_t n_skills)
+{
+    for (uint32_t s = 0; s < n_skills; s++)
+        twin_bkt_seqs_free(seqs[s]);
+    free(seqs);
+}
+
 enum vt_status twd_fit_bkt(const struct twd_rows *r, uint32_t n_skills, size_t min_learner_rows,
                            const struct twin_bkt_fit_opts *o, unsigned n_threads,
                            struct twin_bkt_params *params, bool *fitted, struct vt_error *err)
@@ -67,9 +100,7 @@ enum vt_status twd_fit_bkt(const struct twd_rows *r, uint32_t n_skills, size_t m
     }
     sort_rows = r;
     qsort(idx, m, sizeof(size_t), by_skill_learner);
-    struct twin_bkt_seqs **seqs = vt_calloc(n_skills, sizeof(*seqs));
-    for (uint32_t s = 0; s < n_skills; s++)
-        seqs[s] = twin_bkt_seqs_new();
+    struct twin_bkt_seqs **seqs = seqs_new(n_skills);
     enum vt_status st = VT_OK;
     for (size_t k = 0; k < m && st == VT_OK; k++) {
         size_t i = idx[k];
@@ -80,23 +111,55 @@ enum vt_status twd_fit_bkt(const struct twd_rows *r, uint32_t n_skills, size_t m
     }
     free(idx);
     free(counts);
-    if (st == VT_OK) {
-        struct fit_job job = {seqs, n_skills, o, params, fitted, 0};
-        if (n_threads < 1)
-            n_threads = 1;
-        if (n_threads > 16)
-            n_threads = 16;
-        pthread_t th[16];
-        for (unsigned t = 1; t < n_threads; t++)
-            pthread_create(&th[t], NULL, fit_worker, &job);
-        fit_worker(&job);
-        for (unsigned t = 1; t < n_threads; t++)
-            pthread_join(th[t], NULL);
-    }
-    for (uint32_t s = 0; s < n_skills; s++)
-        twin_bkt_seqs_free(seqs[s]);
-    free(seqs);
+    if (st == VT_OK)
+        fit_all(seqs, n_skills, o, n_threads, params, fitted);
+    seqs_free(seqs, n_skills);
     return st;
+}
+
+/* Row i opens a run: first row, another learner, or another skill than the row before. */
+static bool run_starts(const struct twd_rows *r, size_t i)
+{
+    return i == 0 || r->learner[i - 1] != r->learner[i] || r->skill[i - 1] != r->skill[i];
+}
+
+enum vt_status twd_fit_bkt_runs(const struct twd_rows *r, uint32_t n_skills,
+                                const struct twin_bkt_fit_opts *o, unsigned n_threads,
+                                struct twin_bkt_params *params, bool *fitted, struct vt_error *err)
+{
+    struct twin_bkt_seqs **seqs = seqs_new(n_skills);
+    enum vt_status st = VT_OK;
+    for (size_t i = 0; i < r->n && st == VT_OK; i++) {
+        if (r->skill[i] >= n_skills)
+            continue;
+        if (run_starts(r, i))
+            twin_bkt_seqs_begin(seqs[r->skill[i]]);
+        st = twin_bkt_seqs_add(seqs[r->skill[i]], r->correct[i], err);
+    }
+    if (st == VT_OK)
+        fit_all(seqs, n_skills, o, n_threads, params, fitted);
+    seqs_free(seqs, n_skills);
+    return st;
+}
+
+void twd_predict_bkt_runs(const struct twd_rows *r, uint32_t n_skills,
+                          const struct twin_bkt_params *params, double *pred, uint8_t *label,
+                          size_t *n_out)
+{
+    size_t n = 0;
+    double p_known = 0.0;
+    for (size_t i = 0; i < r->n; i++) {
+        uint32_t s = r->skill[i];
+        if (s >= n_skills)
+            continue;
+        if (run_starts(r, i))
+            p_known = params[s].prior;
+        pred[n] = twin_bkt_p_correct(&params[s], p_known);
+        label[n] = r->correct[i];
+        n++;
+        p_known = twin_bkt_step(&params[s], p_known, r->correct[i]);
+    }
+    *n_out = n;
 }
 
 enum vt_status twd_predict_bkt(const struct twd_rows *r, uint32_t n_skills, size_t min_learner_rows,

@@ -12,6 +12,7 @@ void twin_logreg_opts_default(struct twin_logreg_opts *o)
     o->l2 = 1.0;
     o->max_iter = 300;
     o->tol = 1e-7;
+    o->gtol = 0.0;
 }
 
 /* log(1 + e^z) without overflow. */
@@ -69,15 +70,25 @@ static double dot(const double *a, const double *b, size_t n)
     return s;
 }
 
+static double max_abs(const double *a, size_t n)
+{
+    double m = 0.0;
+    for (size_t i = 0; i < n; i++)
+        m = fabs(a[i]) > m ? fabs(a[i]) : m;
+    return m;
+}
+
 enum vt_status twin_logreg_fit(const struct twin_sparse *x, const struct twin_logreg_opts *o,
                                struct twin_logreg **out, struct vt_error *err)
 {
     *out = NULL;
     if (x->n_rows == 0)
         return vt_error_set(err, VT_ERR_INVALID, "cannot fit logistic model: no rows");
-    if (!(o->l2 >= 0.0) || !isfinite(o->l2) || o->max_iter == 0)
-        return vt_error_set(err, VT_ERR_INVALID, "invalid logistic options: l2 %g, %u iterations",
-                            o->l2, o->max_iter);
+    if (!(o->l2 >= 0.0) || !isfinite(o->l2) || o->max_iter == 0 || !(o->gtol >= 0.0) ||
+        !isfinite(o->gtol))
+        return vt_error_set(err, VT_ERR_INVALID,
+                            "invalid logistic options: l2 %g, %u iterations, gtol %g", o->l2,
+                            o->max_iter, o->gtol);
     size_t n = (size_t)x->n_cols + 1;
     double *v = vt_calloc(n, sizeof(double));
     double *g = vt_calloc(n, sizeof(double));
@@ -97,7 +108,14 @@ enum vt_status twin_logreg_fit(const struct twin_sparse *x, const struct twin_lo
     v[n - 1] = log(rate / (1.0 - rate));
 
     double f = objective(x, o->l2, v, g);
-    for (uint32_t it = 0; it < o->max_iter; it++) {
+    uint32_t it;
+    bool converged = false;
+    for (it = 0; it < o->max_iter; it++) {
+        /* On the mean loss, as scikit-learn's lbfgs, so the test does not tighten with n. */
+        if (o->gtol > 0.0 && max_abs(g, n) <= o->gtol * (double)x->n_rows) {
+            converged = true;
+            break;
+        }
         /* Two-loop recursion: d = -H g. */
         for (size_t i = 0; i < n; i++)
             d[i] = -g[i];
@@ -132,8 +150,10 @@ enum vt_status twin_logreg_fit(const struct twin_sparse *x, const struct twin_lo
             slope = -dot(g, g, n);
             hist = 0;
         }
-        if (slope > -1e-20)
+        if (slope > -1e-20) {
+            converged = true;
             break;
+        }
 
         /* Backtracking line search with the Armijo condition. */
         double step = 1.0, fn = f;
@@ -167,8 +187,11 @@ enum vt_status twin_logreg_fit(const struct twin_sparse *x, const struct twin_lo
         memcpy(v, vn, n * sizeof(double));
         memcpy(g, gn, n * sizeof(double));
         f = fn;
-        if (rel < o->tol)
+        if (o->gtol == 0.0 && rel < o->tol) {
+            converged = true;
+            it++;
             break;
+        }
     }
 
     struct twin_logreg *m = vt_calloc(1, sizeof(*m));
@@ -176,6 +199,8 @@ enum vt_status twin_logreg_fit(const struct twin_sparse *x, const struct twin_lo
     m->w = vt_malloc(x->n_cols * sizeof(double) + 1);
     memcpy(m->w, v, x->n_cols * sizeof(double));
     m->bias = v[n - 1];
+    m->iters = it;
+    m->converged = converged;
     free(v);
     free(g);
     free(d);
@@ -209,4 +234,14 @@ double twin_logreg_weight(const struct twin_logreg *m, uint32_t col)
 double twin_logreg_intercept(const struct twin_logreg *m)
 {
     return m->bias;
+}
+
+uint32_t twin_logreg_iterations(const struct twin_logreg *m)
+{
+    return m->iters;
+}
+
+bool twin_logreg_converged(const struct twin_logreg *m)
+{
+    return m->converged;
 }

@@ -72,3 +72,12 @@ const uint8_t *twin_sparse_labels(const struct twin_sparse *x)
 {
     return x->label;
 }
+
+void twin_sparse_row(const struct twin_sparse *x, size_t r, const uint32_t **cols,
+                     const float **vals, size_t *n)
+{
+    VT_ASSERT(r < x->n_rows);
+    *cols = x->col + x->row_start[r];
+    *vals = x->val + x->row_start[r];
+    *n = x->row_start[r + 1] - x->row_start[r];
+}

@@ -321,6 +321,10 @@ size_t twin_sparse_rows(const struct twin_sparse *x);
 uint32_t twin_sparse_cols(const struct twin_sparse *x);
 /* Labels of the rows, borrowed until the next change to x. */
 const uint8_t *twin_sparse_labels(const struct twin_sparse *x);
+/* Row r's entries: *n of them, columns in *cols, values in *vals (borrowed until the next
+ * twin_sparse_add or twin_sparse_free). r must be below twin_sparse_rows. */
+void twin_sparse_row(const struct twin_sparse *x, size_t r, const uint32_t **cols,
+                     const float **vals, size_t *n);
 
 struct twin_logreg;
 
@@ -328,6 +332,9 @@ struct twin_logreg_opts {
     double l2;         /* penalty ½·l2·‖w‖² on weights, not on the intercept (default 1) */
     uint32_t max_iter; /* L-BFGS iterations (default 300) */
     double tol;        /* stop when the relative decrease of the loss is below (1e-7) */
+    double gtol;       /* 0 (default), or stop only once max |gradient| / rows ≤ gtol (the
+                          gradient of the mean loss, scikit-learn's lbfgs test with tol 1e-4);
+                          the relative-decrease test is then skipped */
 };
 void twin_logreg_opts_default(struct twin_logreg_opts *o);
 
@@ -346,6 +353,9 @@ void twin_logreg_predict(const struct twin_logreg *m, const struct twin_sparse *
 /* Weight of a column (0 beyond the model), and the intercept. */
 double twin_logreg_weight(const struct twin_logreg *m, uint32_t col);
 double twin_logreg_intercept(const struct twin_logreg *m);
+/* L-BFGS iterations the fit ran, and whether it met its stopping test before max_iter. */
+uint32_t twin_logreg_iterations(const struct twin_logreg *m);
+bool twin_logreg_converged(const struct twin_logreg *m);
 
 /* ---------------------------------------------------------------------------------------
  * Logistic-model features from the attempt stream (PFA, IRT, best-LR).
@@ -361,6 +371,11 @@ enum twin_feature {
     TWIN_FEAT_LEARNER = 1u << 6,      /* one-hot learner (ability θ, IRT) */
     TWIN_FEAT_RECENT = 1u << 7,       /* last outcome and rate of the last 5, on the item's
                                          skills and over all the learner's attempts */
+    TWIN_FEAT_ITEM_COUNT = 1u << 8,   /* log(1+prior attempts), log(1+prior wins) on the
+                                         current item, one weight pair for every item */
+    TWIN_FEAT_WINDOWS = 1u << 9,      /* with ITEM_COUNT, SKILL_COUNTS, TOTAL_COUNTS: the same
+                                         log counts over the attempts of the last 30 d, 7 d,
+                                         1 d and 1 h before time_ms */
 };
 
 /* PFA (Pavlik et al. 2009; counts log-scaled as in Gervet et al.'s implementation), IRT 1PL,
@@ -371,6 +386,17 @@ enum twin_feature {
     (TWIN_FEAT_ITEM | TWIN_FEAT_SKILL | TWIN_FEAT_ITEM_COUNTS | TWIN_FEAT_SKILL_COUNTS |           \
      TWIN_FEAT_TOTAL_COUNTS)
 #define TWIN_FEATS_TWIN (TWIN_FEATS_BEST_LR | TWIN_FEAT_RECENT)
+
+/*
+ * The feature sets exactly as Gervet et al.'s encoder (learner-performance-prediction,
+ * encode.py, README flags): IRT `-i` (item one-hot only), best-LR `-i -s -ic -sc -tc -w -a
+ * -tw` (item count shared by all items, every count also over time windows). Their PFA
+ * `-s -sc -w -a` is TWIN_FEATS_PFA.
+ */
+#define TWIN_FEATS_GERVET_IRT TWIN_FEAT_ITEM
+#define TWIN_FEATS_GERVET_BEST_LR                                                                  \
+    (TWIN_FEAT_ITEM | TWIN_FEAT_SKILL | TWIN_FEAT_ITEM_COUNT | TWIN_FEAT_SKILL_COUNTS |            \
+     TWIN_FEAT_TOTAL_COUNTS | TWIN_FEAT_WINDOWS)
 
 struct twin_features;
 
@@ -390,7 +416,8 @@ uint32_t twin_features_cols(const struct twin_features *f);
  * Writes the row for attempt a (features from the learner's attempts BEFORE a) into x,
  * labelled with a->score, then counts a. The item's skills are a->skills (a->item must be
  * a known item when TWIN_FEAT_ITEM or item counts are on). VT_ERR_NOT_FOUND for ids out of
- * range; nothing is written or counted on error.
+ * range; with TWIN_FEAT_WINDOWS, VT_ERR_CONFLICT for an attempt earlier than the learner's
+ * latest one. Nothing is written or counted on error.
  */
 enum vt_status twin_features_encode(struct twin_features *f, const struct twin_attempt *a,
                                     struct twin_sparse *x, struct vt_error *err);

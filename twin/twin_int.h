@@ -125,6 +125,8 @@ struct twin_logreg {
     uint32_t n_cols;
     double *w; /* n_cols weights */
     double bias;
+    uint32_t iters;
+    bool converged;
 };
 
 /* Running counts of one learner on one item or skill: attempts and wins. */
@@ -134,12 +136,24 @@ struct twin_count {
     uint32_t recent; /* outcomes of the latest attempts, newest in bit 0 */
 };
 
+/* Time windows of TWIN_FEAT_WINDOWS, longest first: 30 d, 7 d, 1 d, 1 h in ms. */
+#define TWIN_N_WINDOWS 4
+
+/* One counter's attempts in time order, for counts over a time window by binary search. */
+struct twin_window {
+    int64_t *time;
+    uint32_t *wins_before; /* wins among the attempts before index k; n + 1 entries */
+    uint32_t n, cap;
+};
+
 struct twin_features {
     unsigned feats;
     uint32_t max_learners, n_items, n_skills;
     /* column offsets of each block (UINT32_MAX when the block is off) */
     uint32_t off_item, off_skill, off_item_counts, off_skill_counts, off_total, off_pfa,
-        off_learner, off_recent;
+        off_learner, off_recent, off_item_count;
+    /* windowed blocks (TWIN_FEAT_WINDOWS): 2 columns per window and counter */
+    uint32_t off_win_item, off_win_skill, off_win_total;
     uint32_t n_cols;
     struct twin_map item_map;  /* (learner, item) → counts index */
     struct twin_map skill_map; /* (learner, skill) → counts index */
@@ -147,6 +161,9 @@ struct twin_features {
     size_t n_counts, cap_counts;
     struct twin_count *totals; /* per learner, allocated lazily to max seen + 1 */
     size_t n_totals;
+    struct twin_window *win_counts; /* parallel to counts, with TWIN_FEAT_WINDOWS */
+    size_t cap_win_counts;
+    struct twin_window *win_totals; /* parallel to totals */
 };
 
 /* Index in counts of the entry for key in map, created zeroed when absent. */

@@ -86,9 +86,48 @@ static void test_degenerate(void **state)
     twin_sparse_free(x);
 }
 
+/* With a gradient tolerance the fit runs until the gradient is that small, not until the loss
+ * stops moving, and lands where a much longer run does. */
+static void test_gradient_stop(void **state)
+{
+    (void)state;
+    struct twin_sparse *x = twin_sparse_new(50);
+    for (int i = 0; i < 5000; i++) {
+        uint32_t c = (uint32_t)(uniform() * 50);
+        assert_int_equal(twin_sparse_add(x, c, 1.0, NULL), VT_OK);
+        assert_int_equal(twin_sparse_add(x, (c + 1) % 50, 1.0, NULL), VT_OK);
+        double z = (c % 7) * 0.4 - 1.0;
+        twin_sparse_end_row(x, uniform() < 1 / (1 + exp(-z)) ? 1 : 0);
+    }
+    struct twin_logreg_opts o;
+    twin_logreg_opts_default(&o);
+    o.max_iter = 1000;
+    o.gtol = 1e-6;
+    struct twin_logreg *m, *ref;
+    assert_int_equal(twin_logreg_fit(x, &o, &m, NULL), VT_OK);
+    assert_true(twin_logreg_converged(m));
+    assert_true(twin_logreg_iterations(m) > 0 && twin_logreg_iterations(m) < 1000);
+    o.gtol = 1e-9;
+    assert_int_equal(twin_logreg_fit(x, &o, &ref, NULL), VT_OK);
+    for (uint32_t j = 0; j < 50; j++)
+        assert_near(twin_logreg_weight(m, j), twin_logreg_weight(ref, j), 1e-3);
+    twin_logreg_free(m);
+    twin_logreg_free(ref);
+    o.gtol = -1;
+    struct vt_error err;
+    assert_int_equal(twin_logreg_fit(x, &o, &m, &err), VT_ERR_INVALID);
+    o.gtol = 0;
+    o.max_iter = 1;
+    assert_int_equal(twin_logreg_fit(x, &o, &m, NULL), VT_OK);
+    assert_false(twin_logreg_converged(m));
+    twin_logreg_free(m);
+    twin_sparse_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_gradient_stop),
         cmocka_unit_test(test_separable),
         cmocka_unit_test(test_recovers_weights),
         cmocka_unit_test(test_degenerate),
