@@ -5,8 +5,9 @@
 #include <getopt.h>
 #include <stdio.h>
 
-int cmd_jcs(int argc, char **argv)
+int cmd_jcs(struct cli *cli, int argc, char **argv)
 {
+    (void)cli;
     static const struct option opts[] = {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},

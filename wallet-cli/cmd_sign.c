@@ -127,8 +127,9 @@ static int emit(const struct sign_args *a, const json_t *doc, struct cred_key *k
     return rc;
 }
 
-int cmd_sign(int argc, char **argv)
+int cmd_sign(struct cli *cli, int argc, char **argv)
 {
+    (void)cli;
     struct sign_args a = {0};
     int rc = parse_args(argc, argv, &a);
     if (rc >= 0)

@@ -1,6 +1,7 @@
 /* vitae verify: verify a credential or presentation (JSON with Data Integrity proofs, JWT or
  * COSE) and report in the VC-API shape. */
-#include "wallet-cli/cli.h"
+#include "wallet-cli/net.h"
+#include "wallet-cli/wallet.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@ struct verify_args {
     const char *challenge;
     const char *domain;
     const char *now;
+    bool offline;
+    bool unseal;
     const char *input;
 };
 
@@ -27,7 +30,11 @@ struct local_lists {
     json_t *docs[MAX_FILES];
     char *urls[MAX_FILES]; /* from URL=FILE, else NULL: matched by the list's own id */
     size_t count;
+    bool offline;
 };
+
+/* Largest status list credential fetched from its URL. */
+#define STATUS_LIST_MAX ((size_t)4 << 20)
 
 static enum vt_status lookup_list(void *ctx, const char *url, json_t **doc_out,
                                   struct vt_error *err)
@@ -40,7 +47,20 @@ static enum vt_status lookup_list(void *ctx, const char *url, json_t **doc_out,
             return VT_OK;
         }
     }
-    return vt_error_set(err, VT_ERR_NOT_FOUND, "no --status-list file has id '%s'", url);
+    if (l->offline)
+        return vt_error_set(err, VT_ERR_NOT_FOUND, "offline, and no --status-list file has id '%s'",
+                            url);
+    /* Fetched lists are not trusted for being fetched: the verifier checks their proofs. */
+    struct vt_buf b;
+    enum vt_status st = net_http_get(url, STATUS_LIST_MAX, &b, err);
+    if (st == VT_OK)
+        st = vt_json_parse((const char *)b.data, b.len, STATUS_LIST_MAX, VT_JSON_MAX_DEPTH, doc_out,
+                           err);
+    vt_buf_release(&b);
+    if (st != VT_OK)
+        return vt_error_prefix(err, "cannot fetch the status list (use --status-list URL=FILE "
+                                    "or --offline)");
+    return VT_OK;
 }
 
 /* The one JSON document --json prints when verification could not even start. */
@@ -74,7 +94,7 @@ static int fail(const struct verify_args *a, int rc, const char *title, const ch
     return rc;
 }
 
-static int parse_args(int argc, char **argv, struct verify_args *a)
+static int parse_args(struct cli *cli, int argc, char **argv, struct verify_args *a)
 {
     static const struct option opts[] = {
         {"json", no_argument, NULL, 'j'},
@@ -84,6 +104,10 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
         {"challenge", required_argument, NULL, 'C'},
         {"domain", required_argument, NULL, 'D'},
         {"now", required_argument, NULL, 'n'},
+        {"offline", no_argument, NULL, 'o'},
+        {"unseal", no_argument, NULL, 'u'},
+        {"wallet", required_argument, NULL, CLI_OPT_WALLET},
+        {"passphrase-file", required_argument, NULL, CLI_OPT_PASSPHRASE_FILE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -116,6 +140,16 @@ static int parse_args(int argc, char **argv, struct verify_args *a)
             break;
         case 'n':
             a->now = optarg;
+            break;
+        case 'o':
+            a->offline = true;
+            break;
+        case 'u':
+            a->unseal = true;
+            break;
+        case CLI_OPT_WALLET:
+        case CLI_OPT_PASSPHRASE_FILE:
+            (void)cli_common_option(cli, c);
             break;
         case 'h':
             cli_usage(cmd, stdout);
@@ -226,10 +260,42 @@ static int load_trust(const struct verify_args *a, struct cred_trust *trust,
     return -1;
 }
 
-int cmd_verify(int argc, char **argv)
+/* Bundles take the offline ledger path; its result is printed here because verify prints
+ * its own output. */
+static int verify_bundle(struct cli *cli, const struct verify_args *a, const struct vt_buf *in)
+{
+    uint8_t *xsk = NULL;
+    struct wallet_key wk;
+    int rc;
+    if (a->unseal) {
+        if ((rc = wallet_unlock_or_fail(cli, &wk)) >= 0)
+            return a->json ? (print_failure_json("cannot unlock the wallet", cli->fail_msg), rc)
+                           : rc;
+        xsk = wk.x25519_sk;
+    }
+    rc = cli_verify_bundle(cli, in->data, in->len, xsk);
+    if (a->unseal)
+        wallet_lock(&wk);
+    if (cli->result == NULL) {
+        if (a->json)
+            print_failure_json("cannot verify the bundle", cli->fail_msg);
+    } else if (a->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "version", json_integer(1));
+        json_object_update(o, cli->result);
+        cli_write_json(o);
+        json_decref(o);
+    } else {
+        cli->print(cli->result);
+    }
+    return rc;
+}
+
+int cmd_verify(struct cli *cli, int argc, char **argv)
 {
     struct verify_args a = {0};
-    int rc = parse_args(argc, argv, &a);
+    a.json = cli->json;
+    int rc = parse_args(cli, argc, argv, &a);
     if (rc >= 0)
         return rc;
     struct cred_trust *trust = cred_trust_new();
@@ -241,6 +307,7 @@ int cmd_verify(int argc, char **argv)
     opt.domain = a.domain;
     opt.status_lookup = lookup_list;
     opt.status_lookup_ctx = &lists;
+    lists.offline = a.offline;
     struct vt_error err;
     struct vt_buf in;
     vt_buf_init(&in, CRED_DOC_MAX);
@@ -252,9 +319,14 @@ int cmd_verify(int argc, char **argv)
     }
     if (rc < 0) {
         vt_buf_release(&in);
-        enum vt_status st = cli_read_input(a.input, &in, &err);
+        enum vt_status st = cli_read_file(a.input, LEDGER_BUNDLE_DEFAULT_MAX, &in, &err);
+        if (st == VT_OK && !cli_is_bundle(in.data, in.len) && in.len > CRED_DOC_MAX)
+            st = vt_error_set(&err, VT_ERR_TOO_LARGE, "'%s' is over the %zu KiB credential cap",
+                              a.input, CRED_DOC_MAX >> 10);
         if (st != VT_OK) {
             rc = fail(&a, cli_exit_code(st), "cannot read input", err.msg);
+        } else if (cli_is_bundle(in.data, in.len)) {
+            rc = verify_bundle(cli, &a, &in);
         } else {
             struct cred_result *r = NULL;
             st = cred_verify(in.data, in.len, &opt, &r, &err);
