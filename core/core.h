@@ -509,14 +509,17 @@ int64_t vt_time_now_ms(void);
 /* Buffer size that holds any timestamp vt_time_format writes (NUL included). */
 #define VT_TIME_MAX 40
 
-/* Writes "YYYY-MM-DDTHH:MM:SSZ", with ".mmm" before the Z when ms is not a whole second. */
+/* Writes "YYYY-MM-DDTHH:MM:SSZ", with ".mmm" before the Z when ms is not a whole second;
+ * years outside 0000-9999 as vt_time_parse reads them (leading '-', more digits), so every
+ * value written parses back to the same millisecond. */
 void vt_time_format(int64_t ms, char out[VT_TIME_MAX]);
 
 /*
  * Parses an XML Schema 1.1 dateTimeStamp / RFC 3339 date-time (the VC 2.0 pattern:
- * "T" separator, seconds required, fraction optional, "Z" or ±hh:mm offset required,
- * years 0000-9999) into milliseconds since the epoch, UTC. Fractions beyond milliseconds
- * are truncated. VT_ERR_INVALID names the offending character.
+ * "T" separator, seconds required, fraction optional, "Z" or ±hh:mm offset required; the
+ * year is an optional '-' and four digits, or five to nine without a leading zero) into
+ * milliseconds since the epoch, UTC. Fractions beyond milliseconds are truncated.
+ * VT_ERR_INVALID names the offending character, or says the time is out of int64 range.
  */
 enum vt_status vt_time_parse(const char *s, size_t n, int64_t *ms_out, struct vt_error *err);
 

@@ -56,11 +56,15 @@ void vt_time_format(int64_t ms, char out[VT_TIME_MAX])
     int m, d;
     civil_from_days(days, &y, &m, &d);
     int hh = (int)(rem / 3600), mm = (int)(rem / 60 % 60), ss = (int)(rem % 60);
+    /* Years before 0000 take a leading '-' and years past 9999 more digits, as the XML
+     * Schema grammar that vt_time_parse reads allows. */
+    const char *sign = y < 0 ? "-" : "";
+    long long year = y < 0 ? -(long long)y : (long long)y;
     if (frac != 0)
-        snprintf(out, VT_TIME_MAX, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, hh,
+        snprintf(out, VT_TIME_MAX, "%s%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", sign, year, m, d, hh,
                  mm, ss, frac);
     else
-        snprintf(out, VT_TIME_MAX, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, hh, mm,
+        snprintf(out, VT_TIME_MAX, "%s%04lld-%02d-%02dT%02d:%02d:%02dZ", sign, year, m, d, hh, mm,
                  ss);
 }
 
@@ -95,10 +99,28 @@ static enum vt_status bad_char(struct vt_error *err, const char *what, size_t po
 enum vt_status vt_time_parse(const char *s, size_t n, int64_t *ms_out, struct vt_error *err)
 {
     size_t pos = 0;
-    int year, month, day, hour, minute, second, ms = 0;
+    int month, day, hour, minute, second, ms = 0;
 
-    if (!read_digits(s, n, &pos, 4, &year))
-        return bad_char(err, "a four-digit year", pos);
+    /* XML Schema years: an optional '-', then four digits, or more without a leading zero;
+     * nine digits cover every time an int64 of milliseconds can hold. */
+    bool negative = n > 0 && s[0] == '-';
+    if (negative)
+        pos++;
+    size_t year_start = pos;
+    int64_t year = 0;
+    while (pos < n && s[pos] >= '0' && s[pos] <= '9' && pos - year_start < 9) {
+        year = year * 10 + (s[pos] - '0');
+        pos++;
+    }
+    size_t year_digits = pos - year_start;
+    if (year_digits < 4)
+        return bad_char(err, "a year of at least four digits", pos);
+    if (pos < n && s[pos] >= '0' && s[pos] <= '9')
+        return bad_char(err, "a year of at most nine digits", pos);
+    if (year_digits > 4 && s[year_start] == '0')
+        return bad_char(err, "no leading zero in a year of more than four digits", year_start);
+    if (negative)
+        year = -year;
     if (!expect_char(s, n, &pos, '-'))
         return bad_char(err, "'-'", pos);
     if (!read_digits(s, n, &pos, 2, &month) || month < 1 || month > 12)
@@ -161,6 +183,10 @@ enum vt_status vt_time_parse(const char *s, size_t n, int64_t *ms_out, struct vt
 
     int64_t days = days_from_civil(year, month, day);
     int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - (int64_t)offset_min * 60;
-    *ms_out = secs * 1000 + ms;
+    int64_t total;
+    if (__builtin_mul_overflow(secs, 1000, &total) || __builtin_add_overflow(total, ms, &total))
+        return vt_error_set(err, VT_ERR_INVALID,
+                            "invalid timestamp: outside the range of milliseconds since 1970");
+    *ms_out = total;
     return VT_OK;
 }

@@ -36,6 +36,9 @@ static void test_parse_valid(void **state)
     assert_true(parse_ok("2023-02-24T24:00:00Z") == parse_ok("2023-02-25T00:00:00Z"));
     assert_true(parse_ok("1969-12-31T23:59:59Z") == -1000);
     assert_true(parse_ok("2010-01-01T00:00:00+14:00") < parse_ok("2010-01-01T00:00:00Z"));
+    /* XML Schema years beyond four digits and before year 0000. */
+    assert_true(parse_ok("10000-01-01T00:00:00Z") == 253402300800000LL);
+    assert_true(parse_ok("-0001-12-31T23:59:59Z") == parse_ok("0000-01-01T00:00:00Z") - 1000);
 }
 
 static void test_parse_rejects(void **state)
@@ -58,6 +61,9 @@ static void test_parse_rejects(void **state)
     expect_rejected("2023-01-01T00:00:00+0100", "':'");
     expect_rejected("2023-01-01T00:00:00Zjunk", "end of timestamp");
     expect_rejected("23-01-01T00:00:00Z", "year");
+    expect_rejected("01234-01-01T00:00:00Z", "leading zero");
+    expect_rejected("1234567890-01-01T00:00:00Z", "nine digits");
+    expect_rejected("999999999-01-01T00:00:00Z", "range");
     expect_rejected("", "year");
 }
 
@@ -73,6 +79,16 @@ static void test_format_and_round_trip(void **state)
     assert_string_equal(out, "2023-02-24T23:36:38.007Z");
     vt_time_format(-1, out);
     assert_string_equal(out, "1969-12-31T23:59:59.999Z");
+
+    /* Offsets can carry a time past year 9999 or before year 0000; it still round-trips. */
+    int64_t edge = parse_ok("9999-12-31T23:59:59-12:00");
+    vt_time_format(edge, out);
+    assert_string_equal(out, "10000-01-01T11:59:59Z");
+    assert_true(parse_ok(out) == edge);
+    edge = parse_ok("0000-01-01T00:00:00+14:00");
+    vt_time_format(edge, out);
+    assert_string_equal(out, "-0001-12-31T10:00:00Z");
+    assert_true(parse_ok(out) == edge);
 
     /* Every 7919 minutes across four centuries survives format -> parse. */
     for (int64_t ms = -2208988800000LL; ms < 10000000000000LL; ms += 7919LL * 60000 + 13) {
