@@ -69,7 +69,23 @@ bool vt_size_mul(size_t a, size_t b, size_t *out)
     return !__builtin_mul_overflow(a, b, out);
 }
 
+/*
+ * libsodium reads the operating system's generator 256 bytes per getrandom call, which made
+ * the ledger writer's bulk draws (salts, nonces, data keys for a whole batch) a few hundred
+ * system calls each. A larger request takes a 32-byte seed from the operating system and
+ * expands it with ChaCha20 (randombytes_buf_deterministic), the construction of
+ * arc4random; the seed is wiped at once.
+ */
+#define RANDOM_DIRECT_MAX 256
+
 void vt_random_bytes(void *buf, size_t len)
 {
-    randombytes_buf(buf, len);
+    if (len <= RANDOM_DIRECT_MAX) {
+        randombytes_buf(buf, len);
+        return;
+    }
+    uint8_t seed[randombytes_SEEDBYTES];
+    randombytes_buf(seed, sizeof(seed));
+    randombytes_buf_deterministic(buf, len, seed);
+    sodium_memzero(seed, sizeof(seed));
 }

@@ -3,7 +3,7 @@
  *
  * Status codes and errors, allocation and checked size arithmetic, bounded byte buffers,
  * big-endian integer helpers, deterministic CBOR (RFC 8949 §4.2.1) over libcbor, JSON
- * parsing over jansson with an RFC 8785 (JCS) canonical writer, base16/base58btc/base64/
+ * parsing into jansson values with an RFC 8785 (JCS) canonical writer, base16/base58btc/base64/
  * base64url/multibase/multicodec, SHA-256 (OpenSSL), Ed25519 keys, Multikey key files and
  * did:key (libsodium), and RFC 3339 timestamps.
  *
@@ -119,7 +119,8 @@ void *vt_memdup(const void *p, size_t size);
 VT_WARN_UNUSED bool vt_size_add(size_t a, size_t b, size_t *out);
 VT_WARN_UNUSED bool vt_size_mul(size_t a, size_t b, size_t *out);
 
-/* Fills buf with len cryptographically secure random bytes (libsodium). */
+/* Fills buf with len cryptographically secure random bytes (libsodium; a request above
+ * 256 bytes expands a fresh 32-byte seed with ChaCha20, so that it costs one system call). */
 void vt_random_bytes(void *buf, size_t len);
 
 /* ---------------------------------------------------------------------------------------
@@ -297,6 +298,10 @@ size_t vt_utf8_invalid_at(const void *s, size_t n);
 
 void vt_sha256(const void *p, size_t n, uint8_t out[VT_SHA256_LEN]);
 
+/* SHA-256 of a ‖ b, without copying the two together and without allocating (like
+ * vt_sha256, it reuses a per-thread context). */
+void vt_sha256_two(const void *a, size_t na, const void *b, size_t nb, uint8_t out[VT_SHA256_LEN]);
+
 /* Incremental hashing. The context is a handle: _new allocates, _free releases
  * (NULL-safe). A context can be reused after _final by calling _reset. */
 struct vt_sha256;
@@ -395,7 +400,7 @@ enum vt_status vt_didkey_parse(const char *did, size_t n, uint8_t pk[VT_ED25519_
 enum vt_status vt_didkey_document(const char *did, json_t **doc_out, struct vt_error *err);
 
 /* ---------------------------------------------------------------------------------------
- * JSON: parsing (jansson) and the RFC 8785 canonical form
+ * JSON: parsing (into jansson values) and the RFC 8785 canonical form
  */
 
 #define VT_JSON_MAX_DEPTH 64
@@ -405,10 +410,12 @@ enum vt_status vt_didkey_document(const char *did, json_t **doc_out, struct vt_e
  * are rejected (VT_ERR_DUPLICATE), every number is read as an IEEE-754 double (so
  * 9007199254740993 becomes 9007199254740992 and 1e400 is an error; all numbers come back
  * as json_real), strings must be valid UTF-8 without lone surrogates and without U+0000.
- * Any value may be at the top level. Caps: n ≤ max_len (VT_ERR_TOO_LARGE), nesting ≤
- * max_depth (VT_ERR_TOO_DEEP), both checked before jansson builds anything; everything else
- * is VT_ERR_INVALID. Errors name line, column and byte offset. *out is a new reference,
- * NULL on failure.
+ * Any value may be at the top level. Caps: n ≤ max_len (VT_ERR_TOO_LARGE, before anything
+ * is read), nesting ≤ max_depth (VT_ERR_TOO_DEEP: nothing deeper is ever built, and the cap
+ * is reported in preference to any other error in the text); everything else is
+ * VT_ERR_INVALID. Errors name line, column and byte offset, in the words jansson's
+ * json_loadb used (specs/encoding.md §2.1). *out is a new reference, NULL on failure.
+ * Thread-safe.
  */
 enum vt_status vt_json_parse(const char *text, size_t n, size_t max_len, size_t max_depth,
                              json_t **out, struct vt_error *err);

@@ -29,6 +29,13 @@ size_t vt_multicodec_read(const uint8_t *p, size_t n, uint64_t *code);
 /* A short name for the multicodec codes we know ("ed25519-pub", ...), else "unknown". */
 const char *vt_multicodec_name(uint64_t code);
 
+/*
+ * The index of the first byte of p[i..n) that JSON strings treat specially: below 0x20,
+ * '"' or '\\', and when high is set also any byte above 0x7f; n when there is none. Eight
+ * bytes are tested at a time, as strings are most of the bytes of a document.
+ */
+size_t vt_json_scan(const uint8_t *p, size_t i, size_t n, bool high);
+
 /* 'z' + base58btc(varint(codec) ‖ p) into out; n is at most 40 so the result always fits.
  * Scratch copies are wiped, as p may be a secret seed. */
 void vt_multikey_encode(enum vt_multicodec codec, const uint8_t *p, size_t n,

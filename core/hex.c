@@ -19,29 +19,43 @@ enum vt_status vt_hex_encode(const uint8_t *p, size_t n, struct vt_buf *out, str
     return VT_OK;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+/* The value of each ASCII hex digit; X marks the other characters. X and every byte above
+ * 0x7f have the high bit set, which no digit value has. */
+#define X 0xff
+/* clang-format off */
+static const uint8_t hex_values[128] = {
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  X,  X,  X,  X,  X,  X,
+     X, 10, 11, 12, 13, 14, 15,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X, 10, 11, 12, 13, 14, 15,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+     X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,  X,
+};
+/* clang-format on */
+#undef X
 
 enum vt_status vt_hex_decode(const char *s, size_t n, struct vt_buf *out, struct vt_error *err)
 {
     if (n % 2 != 0)
         return vt_error_set(err, VT_ERR_INVALID, "hex string has odd length %zu", n);
+    const uint8_t *u = (const uint8_t *)s;
+    uint8_t any = 0;
     for (size_t i = 0; i < n; i++)
-        if (hex_value(s[i]) < 0)
-            return vt_error_set(err, VT_ERR_INVALID, "invalid hex character at offset %zu", i);
+        any |= u[i] | hex_values[u[i] & 0x7f];
+    if (any & 0x80) {
+        for (size_t i = 0;; i++)
+            if ((u[i] | hex_values[u[i] & 0x7f]) & 0x80)
+                return vt_error_set(err, VT_ERR_INVALID, "invalid hex character at offset %zu", i);
+    }
     enum vt_status st = vt_buf_grow(out, n / 2, err);
     if (st != VT_OK)
         return st;
+    uint8_t *w = out->data + out->len;
     for (size_t i = 0; i < n; i += 2)
-        out->data[out->len++] = (uint8_t)(hex_value(s[i]) << 4 | hex_value(s[i + 1]));
+        *w++ = (uint8_t)(hex_values[u[i] & 0x7f] << 4 | hex_values[u[i + 1] & 0x7f]);
+    out->len += n / 2;
     out->data[out->len] = '\0';
     return VT_OK;
 }

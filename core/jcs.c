@@ -5,6 +5,7 @@
  * \u escapes and prints numbers with %.17g.
  */
 #include "core/core.h"
+#include "core/core_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,32 @@
  * in code can be arbitrarily deep (or even cyclic); this bounds the recursion.
  */
 #define JCS_MAX_DEPTH 1000
+
+/* Objects with at most this many members are sorted in place on the stack. */
+#define SMALL_OBJECT 32
+
+/*
+ * vt_buf_append for the many short pieces of a document: most fit in the room the buffer
+ * already has. The terminating NUL is written once, by vt_jcs_write, at the end.
+ */
+static enum vt_status put(struct vt_buf *out, const void *p, size_t n, struct vt_error *err)
+{
+    if (n > 0 && out->cap - out->len >= n) {
+        memcpy(out->data + out->len, p, n);
+        out->len += n;
+        return VT_OK;
+    }
+    return vt_buf_append(out, p, n, err);
+}
+
+static enum vt_status put_byte(struct vt_buf *out, uint8_t c, struct vt_error *err)
+{
+    if (out->len < out->cap) {
+        out->data[out->len++] = c;
+        return VT_OK;
+    }
+    return vt_buf_append(out, &c, 1, err);
+}
 
 struct member {
     const char *name;
@@ -75,50 +102,48 @@ static enum vt_status check_utf8(const char *s, size_t n, const char *what, stru
 static enum vt_status write_string(const char *s, size_t n, struct vt_buf *out,
                                    struct vt_error *err)
 {
-    enum vt_status st = vt_buf_append_byte(out, '"', err);
+    const uint8_t *u = (const uint8_t *)s;
+    enum vt_status st = put_byte(out, '"', err);
     size_t run = 0;
-    for (size_t i = 0; i < n && st == VT_OK; i++) {
-        uint8_t c = (uint8_t)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        st = vt_buf_append(out, s + run, i - run, err);
-        run = i + 1;
-        if (st != VT_OK)
+    while (st == VT_OK) {
+        size_t i = vt_json_scan(u, run, n, false);
+        st = put(out, s + run, i - run, err);
+        if (st != VT_OK || i == n)
             break;
+        uint8_t c = u[i];
+        run = i + 1;
         switch (c) {
         case '"':
-            st = vt_buf_append(out, "\\\"", 2, err);
+            st = put(out, "\\\"", 2, err);
             break;
         case '\\':
-            st = vt_buf_append(out, "\\\\", 2, err);
+            st = put(out, "\\\\", 2, err);
             break;
         case '\b':
-            st = vt_buf_append(out, "\\b", 2, err);
+            st = put(out, "\\b", 2, err);
             break;
         case '\t':
-            st = vt_buf_append(out, "\\t", 2, err);
+            st = put(out, "\\t", 2, err);
             break;
         case '\n':
-            st = vt_buf_append(out, "\\n", 2, err);
+            st = put(out, "\\n", 2, err);
             break;
         case '\f':
-            st = vt_buf_append(out, "\\f", 2, err);
+            st = put(out, "\\f", 2, err);
             break;
         case '\r':
-            st = vt_buf_append(out, "\\r", 2, err);
+            st = put(out, "\\r", 2, err);
             break;
         default: {
             static const char hex[] = "0123456789abcdef";
             char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-            st = vt_buf_append(out, esc, sizeof(esc), err);
+            st = put(out, esc, sizeof(esc), err);
             break;
         }
         }
     }
     if (st == VT_OK)
-        st = vt_buf_append(out, s + run, n - run, err);
-    if (st == VT_OK)
-        st = vt_buf_append_byte(out, '"', err);
+        st = put_byte(out, '"', err);
     return st;
 }
 
@@ -129,7 +154,7 @@ static enum vt_status write_number(double d, struct vt_buf *out, struct vt_error
     if (len == 0)
         return vt_error_set(err, VT_ERR_INVALID,
                             "cannot canonicalize JSON: NaN and infinity have no JSON form");
-    return vt_buf_append(out, num, len, err);
+    return put(out, num, len, err);
 }
 
 static enum vt_status write_value(const json_t *v, size_t depth, struct vt_buf *out,
@@ -138,27 +163,46 @@ static enum vt_status write_value(const json_t *v, size_t depth, struct vt_buf *
 static enum vt_status write_array(const json_t *v, size_t depth, struct vt_buf *out,
                                   struct vt_error *err)
 {
-    enum vt_status st = vt_buf_append_byte(out, '[', err);
+    enum vt_status st = put_byte(out, '[', err);
     size_t count = json_array_size(v);
     for (size_t i = 0; i < count && st == VT_OK; i++) {
         if (i > 0)
-            st = vt_buf_append_byte(out, ',', err);
+            st = put_byte(out, ',', err);
         if (st == VT_OK)
             st = write_value(json_array_get(v, i), depth + 1, out, err);
     }
     if (st == VT_OK)
-        st = vt_buf_append_byte(out, ']', err);
+        st = put_byte(out, ']', err);
     return st;
+}
+
+/* Insertion sort: objects are small, and this avoids qsort's allocation and indirect calls. */
+static void sort_members(struct member *m, size_t count)
+{
+    for (size_t i = 1; i < count; i++) {
+        struct member x = m[i];
+        size_t j = i;
+        while (j > 0 && member_cmp(&m[j - 1], &x) > 0) {
+            m[j] = m[j - 1];
+            j--;
+        }
+        m[j] = x;
+    }
 }
 
 static enum vt_status write_object(const json_t *v, size_t depth, struct vt_buf *out,
                                    struct vt_error *err)
 {
     size_t count = json_object_size(v);
-    size_t bytes;
-    if (!vt_size_mul(count, sizeof(struct member), &bytes))
-        return vt_error_set(err, VT_ERR_TOO_LARGE, "cannot canonicalize JSON: %zu members", count);
-    struct member *members = vt_malloc(bytes);
+    struct member small[SMALL_OBJECT];
+    struct member *members = small;
+    if (count > SMALL_OBJECT) {
+        size_t bytes;
+        if (!vt_size_mul(count, sizeof(struct member), &bytes))
+            return vt_error_set(err, VT_ERR_TOO_LARGE, "cannot canonicalize JSON: %zu members",
+                                count);
+        members = vt_malloc(bytes);
+    }
     size_t got = 0;
     /* jansson's iterator takes a non-const object but does not modify it. */
     for (void *it = json_object_iter((json_t *)v); it != NULL && got < count;
@@ -174,22 +218,26 @@ static enum vt_status write_object(const json_t *v, size_t depth, struct vt_buf 
     for (size_t i = 0; i < count && st == VT_OK; i++)
         st = check_utf8(members[i].name, members[i].len, "a member name", err);
     if (st == VT_OK) {
-        qsort(members, count, sizeof(members[0]), member_cmp);
-        st = vt_buf_append_byte(out, '{', err);
+        if (count > SMALL_OBJECT)
+            qsort(members, count, sizeof(members[0]), member_cmp);
+        else
+            sort_members(members, count);
+        st = put_byte(out, '{', err);
     }
     for (size_t i = 0; i < count && st == VT_OK; i++) {
         if (i > 0)
-            st = vt_buf_append_byte(out, ',', err);
+            st = put_byte(out, ',', err);
         if (st == VT_OK)
             st = write_string(members[i].name, members[i].len, out, err);
         if (st == VT_OK)
-            st = vt_buf_append_byte(out, ':', err);
+            st = put_byte(out, ':', err);
         if (st == VT_OK)
             st = write_value(members[i].value, depth + 1, out, err);
     }
     if (st == VT_OK)
-        st = vt_buf_append_byte(out, '}', err);
-    free(members);
+        st = put_byte(out, '}', err);
+    if (members != small)
+        free(members);
     return st;
 }
 
@@ -219,11 +267,11 @@ static enum vt_status write_value(const json_t *v, size_t depth, struct vt_buf *
     case JSON_REAL:
         return write_number(json_real_value(v), out, err);
     case JSON_TRUE:
-        return vt_buf_append(out, "true", 4, err);
+        return put(out, "true", 4, err);
     case JSON_FALSE:
-        return vt_buf_append(out, "false", 5, err);
+        return put(out, "false", 5, err);
     case JSON_NULL:
-        return vt_buf_append(out, "null", 4, err);
+        return put(out, "null", 4, err);
     }
     return vt_error_set(err, VT_ERR_INTERNAL, "cannot canonicalize JSON: unknown value type");
 }
@@ -232,10 +280,9 @@ enum vt_status vt_jcs_write(const json_t *v, struct vt_buf *out, struct vt_error
 {
     size_t start = out->len;
     enum vt_status st = write_value(v, 0, out, err);
-    if (st != VT_OK) {
+    if (st != VT_OK)
         out->len = start;
-        if (out->cap > 0)
-            out->data[start] = '\0';
-    }
+    if (out->cap > 0)
+        out->data[out->len] = '\0';
     return st;
 }

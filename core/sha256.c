@@ -60,6 +60,15 @@ void vt_sha256(const void *p, size_t n, uint8_t out[VT_SHA256_LEN])
     check(EVP_DigestFinal_ex(ctx, out, NULL));
 }
 
+void vt_sha256_two(const void *a, size_t na, const void *b, size_t nb, uint8_t out[VT_SHA256_LEN])
+{
+    EVP_MD_CTX *ctx = thread_ctx();
+    check(EVP_DigestInit_ex(ctx, sha256_md, NULL));
+    check(EVP_DigestUpdate(ctx, a, na));
+    check(EVP_DigestUpdate(ctx, b, nb));
+    check(EVP_DigestFinal_ex(ctx, out, NULL));
+}
+
 struct vt_sha256 *vt_sha256_new(void)
 {
     VT_ASSERT(sha256_md != NULL);

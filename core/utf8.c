@@ -1,6 +1,8 @@
 /* UTF-8 as RFC 3629 defines it: no overlong forms, no surrogates, nothing above U+10FFFF. */
 #include "core/core.h"
 
+#include <string.h>
+
 size_t vt_utf8_decode(const uint8_t *s, size_t n, uint32_t *cp)
 {
     uint8_t c = s[0];
@@ -44,6 +46,16 @@ size_t vt_utf8_invalid_at(const void *s, size_t n)
     const uint8_t *p = s;
     size_t i = 0;
     while (i < n) {
+        /* Most text is ASCII: eight bytes without a high bit are passed at once. */
+        while (i + 8 <= n) {
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            if ((x & 0x8080808080808080u) != 0)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
         if (p[i] < 0x80) {
             i++;
             continue;

@@ -190,7 +190,7 @@ static enum vt_status export_body(struct exporter *x, uint64_t head_seq, uint64_
     struct ledger_checkpoint cp;
     uint8_t proof[LEDGER_PROOF_MAX][LEDGER_HASH_LEN];
     size_t proof_len = 0;
-    enum vt_status st = ledger_latest_checkpoint_txn(l, x->txn, &note, &cp, err);
+    enum vt_status st = ledger_latest_checkpoint_txn(l, x->txn, false, &note, &cp, err);
     if (st == VT_OK && head_index >= cp.size)
         st = vt_error_set(err, VT_ERR_VERIFY, "learner head is not under the newest checkpoint");
     if (st == VT_OK) {

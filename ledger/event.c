@@ -74,62 +74,167 @@ static enum vt_status event_validate(const struct ledger_event *ev, struct vt_er
     return VT_OK;
 }
 
-static void put_bytes(cbor_item_t *map, uint8_t key, const uint8_t *p, size_t n)
+/* ---- encoding ------------------------------------------------------------------------- */
+
+/*
+ * The envelope is written directly, without building libcbor items: its keys are the
+ * integers 1..11, whose one-byte encodings already sort in deterministic order, and every
+ * head is written in its shortest form, so the bytes are exactly what vt_cbor_encode
+ * writes for the same map (test_event.c compares the two on random events).
+ */
+static uint8_t *head_put(uint8_t *p, uint8_t major, uint64_t v)
 {
-    vt_cbor_map_put(map, cbor_build_uint8(key), cbor_build_bytestring(p, n));
+    uint8_t mt = (uint8_t)(major << 5);
+    if (v < 24) {
+        *p++ = (uint8_t)(mt | v);
+    } else if (v <= 0xff) {
+        *p++ = mt | 24;
+        *p++ = (uint8_t)v;
+    } else if (v <= 0xffff) {
+        *p++ = mt | 25;
+        vt_be16_put(p, (uint16_t)v);
+        p += 2;
+    } else if (v <= 0xffffffff) {
+        *p++ = mt | 26;
+        vt_be32_put(p, (uint32_t)v);
+        p += 4;
+    } else {
+        *p++ = mt | 27;
+        vt_be64_put(p, v);
+        p += 8;
+    }
+    return p;
 }
 
-enum vt_status ledger_event_encode(const struct ledger_event *ev, struct vt_buf *out,
-                                   struct vt_error *err)
+static uint8_t *uint_put(uint8_t *p, uint8_t key, uint64_t v)
+{
+    *p++ = key;
+    return head_put(p, 0, v);
+}
+
+static uint8_t *string_put(uint8_t *p, uint8_t key, uint8_t major, const void *s, size_t n)
+{
+    *p++ = key;
+    p = head_put(p, major, n);
+    memcpy(p, s, n);
+    return p + n;
+}
+
+enum vt_status ledger_envelope_put(const struct ledger_event *ev, uint8_t out[LEDGER_ENVELOPE_MAX],
+                                   size_t *len, struct vt_error *err)
 {
     enum vt_status st = event_validate(ev, err);
     if (st != VT_OK)
         return st;
     size_t count = 9 + (ev->has_prev ? 1 : 0) + (ev->event_id_len ? 1 : 0);
-    cbor_item_t *map = cbor_new_definite_map(count);
-    VT_ASSERT(map != NULL);
-    vt_cbor_map_put(map, cbor_build_uint8(LEDGER_K_VERSION), cbor_build_uint64(ev->version));
-    put_bytes(map, LEDGER_K_LEARNER, ev->learner, LEDGER_LEARNER_LEN);
-    vt_cbor_map_put(map, cbor_build_uint8(LEDGER_K_SEQ), cbor_build_uint64(ev->seq));
+    uint8_t *p = head_put(out, 5, count);
+    p = uint_put(p, LEDGER_K_VERSION, ev->version);
+    p = string_put(p, LEDGER_K_LEARNER, 2, ev->learner, LEDGER_LEARNER_LEN);
+    p = uint_put(p, LEDGER_K_SEQ, ev->seq);
     if (ev->has_prev)
-        put_bytes(map, LEDGER_K_PREV, ev->prev, LEDGER_HASH_LEN);
-    vt_cbor_map_put(map, cbor_build_uint8(LEDGER_K_TIME), cbor_build_uint64(ev->time_ms));
-    vt_cbor_map_put(map, cbor_build_uint8(LEDGER_K_TYPE), cbor_build_string(ev->type));
-    put_bytes(map, LEDGER_K_AUTHOR, ev->author, VT_ED25519_PK_LEN);
-    put_bytes(map, LEDGER_K_PAYLOAD_HASH, ev->payload_hash, VT_SHA256_LEN);
-    put_bytes(map, LEDGER_K_COMMITMENT, ev->commitment, VT_SHA256_LEN);
-    vt_cbor_map_put(map, cbor_build_uint8(LEDGER_K_ORIGIN), cbor_build_string(ev->origin));
+        p = string_put(p, LEDGER_K_PREV, 2, ev->prev, LEDGER_HASH_LEN);
+    p = uint_put(p, LEDGER_K_TIME, ev->time_ms);
+    p = string_put(p, LEDGER_K_TYPE, 3, ev->type, strlen(ev->type));
+    p = string_put(p, LEDGER_K_AUTHOR, 2, ev->author, VT_ED25519_PK_LEN);
+    p = string_put(p, LEDGER_K_PAYLOAD_HASH, 2, ev->payload_hash, VT_SHA256_LEN);
+    p = string_put(p, LEDGER_K_COMMITMENT, 2, ev->commitment, VT_SHA256_LEN);
+    p = string_put(p, LEDGER_K_ORIGIN, 3, ev->origin, strlen(ev->origin));
     if (ev->event_id_len)
-        put_bytes(map, LEDGER_K_EVENT_ID, ev->event_id, ev->event_id_len);
-    st = vt_cbor_encode(map, out, err);
-    cbor_decref(&map);
-    return st;
+        p = string_put(p, LEDGER_K_EVENT_ID, 2, ev->event_id, ev->event_id_len);
+    *len = (size_t)(p - out);
+    VT_ASSERT(*len <= LEDGER_ENVELOPE_MAX);
+    return VT_OK;
 }
 
-static enum vt_status get_bytes(const cbor_item_t *v, const char *name, size_t min, size_t max,
-                                uint8_t *dst, size_t *len, struct vt_error *err)
+enum vt_status ledger_event_encode(const struct ledger_event *ev, struct vt_buf *out,
+                                   struct vt_error *err)
 {
-    if (!cbor_isa_bytestring(v) || !cbor_bytestring_is_definite(v))
+    uint8_t env[LEDGER_ENVELOPE_MAX];
+    size_t n;
+    enum vt_status st = ledger_envelope_put(ev, env, &n, err);
+    if (st != VT_OK)
+        return st;
+    return vt_buf_append(out, env, n, err);
+}
+
+/* ---- decoding ------------------------------------------------------------------------- */
+
+/*
+ * The envelope is read straight from its bytes once vt_cbor_check has accepted them as
+ * one deterministic item at most two levels deep: every head is then well formed, in its
+ * shortest form and within the input, so only types and values are left to check. The
+ * messages are those of the libcbor-based reader this replaced.
+ */
+struct head {
+    uint8_t major;
+    uint8_t ai;
+    uint64_t arg;
+    size_t len; /* bytes of the head */
+};
+
+static struct head head_get(const uint8_t *p)
+{
+    struct head h = {(uint8_t)(p[0] >> 5), (uint8_t)(p[0] & 0x1f), p[0] & 0x1f, 1};
+    if (h.ai == 24) {
+        h.arg = p[1];
+        h.len = 2;
+    } else if (h.ai == 25) {
+        h.arg = vt_be16_get(p + 1);
+        h.len = 3;
+    } else if (h.ai == 26) {
+        h.arg = vt_be32_get(p + 1);
+        h.len = 5;
+    } else if (h.ai == 27) {
+        h.arg = vt_be64_get(p + 1);
+        h.len = 9;
+    }
+    return h;
+}
+
+/* The name vt_cbor_get_uint gives an item's type in its message. */
+static const char *kind_name(const struct head *h)
+{
+    static const char *const names[] = {
+        "integer", "negative integer", "byte string", "text string", "array", "map", "tag"};
+    if (h->major < 7)
+        return names[h->major];
+    return h->ai >= 25 && h->ai <= 27 ? "float" : "simple value";
+}
+
+static enum vt_status get_uint(const struct head *h, uint64_t *out, struct vt_error *err)
+{
+    if (h->major != 0)
+        return vt_error_set(err, VT_ERR_INVALID, "expected an unsigned integer, found a %s",
+                            kind_name(h));
+    *out = h->arg;
+    return VT_OK;
+}
+
+static enum vt_status get_bytes(const struct head *h, const uint8_t *v, const char *name,
+                                size_t min, size_t max, uint8_t *dst, size_t *len,
+                                struct vt_error *err)
+{
+    if (h->major != 2)
         return vt_error_set(err, VT_ERR_INVALID, "event field '%s' is not a byte string", name);
-    size_t n = cbor_bytestring_length(v);
+    size_t n = (size_t)h->arg;
     if (n < min || n > max)
         return vt_error_set(err, VT_ERR_INVALID, "event field '%s' has %zu bytes, want %zu%s", name,
                             n, min, min == max ? "" : " or more");
-    memcpy(dst, cbor_bytestring_handle(v), n);
+    memcpy(dst, v + h->len, n);
     if (len)
         *len = n;
     return VT_OK;
 }
 
-static enum vt_status get_text(const cbor_item_t *v, const char *name, char *dst, size_t cap,
-                               struct vt_error *err)
+static enum vt_status get_text(const struct head *h, const uint8_t *v, const char *name, char *dst,
+                               size_t cap, struct vt_error *err)
 {
-    if (!cbor_isa_string(v) || !cbor_string_is_definite(v))
+    if (h->major != 3)
         return vt_error_set(err, VT_ERR_INVALID, "event field '%s' is not a text string", name);
-    size_t n = cbor_string_length(v);
+    size_t n = (size_t)h->arg;
     if (n >= cap)
         return vt_error_set(err, VT_ERR_INVALID, "event field '%s' is too long", name);
-    const unsigned char *p = cbor_string_handle(v);
+    const uint8_t *p = v + h->len;
     if (n && memchr(p, 0, n))
         return vt_error_set(err, VT_ERR_INVALID, "event field '%s' contains NUL", name);
     memcpy(dst, p, n);
@@ -137,35 +242,37 @@ static enum vt_status get_text(const cbor_item_t *v, const char *name, char *dst
     return VT_OK;
 }
 
-static enum vt_status decode_field(uint64_t key, const cbor_item_t *v, struct ledger_event *ev,
-                                   struct vt_error *err)
+static enum vt_status decode_field(uint64_t key, const struct head h, const uint8_t *v,
+                                   struct ledger_event *ev, struct vt_error *err)
 {
     switch (key) {
     case LEDGER_K_VERSION:
-        return vt_cbor_get_uint(v, &ev->version, err);
+        return get_uint(&h, &ev->version, err);
     case LEDGER_K_LEARNER:
-        return get_bytes(v, "learner", LEDGER_LEARNER_LEN, LEDGER_LEARNER_LEN, ev->learner, NULL,
-                         err);
+        return get_bytes(&h, v, "learner", LEDGER_LEARNER_LEN, LEDGER_LEARNER_LEN, ev->learner,
+                         NULL, err);
     case LEDGER_K_SEQ:
-        return vt_cbor_get_uint(v, &ev->seq, err);
+        return get_uint(&h, &ev->seq, err);
     case LEDGER_K_PREV:
         ev->has_prev = true;
-        return get_bytes(v, "prev", LEDGER_HASH_LEN, LEDGER_HASH_LEN, ev->prev, NULL, err);
+        return get_bytes(&h, v, "prev", LEDGER_HASH_LEN, LEDGER_HASH_LEN, ev->prev, NULL, err);
     case LEDGER_K_TIME:
-        return vt_cbor_get_uint(v, &ev->time_ms, err);
+        return get_uint(&h, &ev->time_ms, err);
     case LEDGER_K_TYPE:
-        return get_text(v, "type", ev->type, sizeof(ev->type), err);
+        return get_text(&h, v, "type", ev->type, sizeof(ev->type), err);
     case LEDGER_K_AUTHOR:
-        return get_bytes(v, "author", VT_ED25519_PK_LEN, VT_ED25519_PK_LEN, ev->author, NULL, err);
-    case LEDGER_K_PAYLOAD_HASH:
-        return get_bytes(v, "payload hash", VT_SHA256_LEN, VT_SHA256_LEN, ev->payload_hash, NULL,
+        return get_bytes(&h, v, "author", VT_ED25519_PK_LEN, VT_ED25519_PK_LEN, ev->author, NULL,
                          err);
+    case LEDGER_K_PAYLOAD_HASH:
+        return get_bytes(&h, v, "payload hash", VT_SHA256_LEN, VT_SHA256_LEN, ev->payload_hash,
+                         NULL, err);
     case LEDGER_K_COMMITMENT:
-        return get_bytes(v, "commitment", VT_SHA256_LEN, VT_SHA256_LEN, ev->commitment, NULL, err);
+        return get_bytes(&h, v, "commitment", VT_SHA256_LEN, VT_SHA256_LEN, ev->commitment, NULL,
+                         err);
     case LEDGER_K_ORIGIN:
-        return get_text(v, "origin", ev->origin, sizeof(ev->origin), err);
+        return get_text(&h, v, "origin", ev->origin, sizeof(ev->origin), err);
     case LEDGER_K_EVENT_ID:
-        return get_bytes(v, "event id", 1, LEDGER_EVENT_ID_MAX, ev->event_id, &ev->event_id_len,
+        return get_bytes(&h, v, "event id", 1, LEDGER_EVENT_ID_MAX, ev->event_id, &ev->event_id_len,
                          err);
     default:
         return vt_error_set(err, VT_ERR_INVALID, "unknown event field %llu",
@@ -184,40 +291,33 @@ enum vt_status ledger_event_decode(const uint8_t *env, size_t n, struct ledger_e
 {
     if (n > LEDGER_LEAF_MAX)
         return vt_error_set(err, VT_ERR_TOO_LARGE, "event envelope of %zu bytes over the cap", n);
-    cbor_item_t *map = NULL;
-    enum vt_status st = vt_cbor_decode(env, n, 2, &map, err);
+    enum vt_status st = vt_cbor_check(env, n, 2, err);
     if (st != VT_OK)
         return vt_error_prefix(err, "bad event envelope");
     memset(ev, 0, sizeof(*ev));
-    if (!cbor_isa_map(map) || !cbor_map_is_definite(map)) {
-        st = vt_error_set(err, VT_ERR_INVALID, "event envelope is not a map");
-        goto out;
-    }
-    size_t count = cbor_map_size(map);
-    struct cbor_pair *pairs = cbor_map_handle(map);
+    struct head map = head_get(env);
+    if (map.major != 5)
+        return vt_error_set(err, VT_ERR_INVALID, "event envelope is not a map");
+    size_t off = map.len;
     uint32_t seen = 0;
-    for (size_t i = 0; i < count; i++) {
-        uint64_t key;
-        if (!cbor_isa_uint(pairs[i].key) || vt_cbor_get_uint(pairs[i].key, &key, NULL) != VT_OK ||
-            key > 31) {
-            st = vt_error_set(err, VT_ERR_INVALID,
-                              "event envelope has a key that is not a "
-                              "known small integer");
-            goto out;
-        }
-        seen |= 1u << key;
-        st = decode_field(key, pairs[i].value, ev, err);
+    for (uint64_t i = 0; i < map.arg; i++) {
+        struct head k = head_get(env + off);
+        if (k.major != 0 || k.arg > 31)
+            return vt_error_set(err, VT_ERR_INVALID,
+                                "event envelope has a key that is not a "
+                                "known small integer");
+        off += k.len;
+        seen |= 1u << k.arg;
+        struct head v = head_get(env + off);
+        st = decode_field(k.arg, v, env + off, ev, err);
         if (st != VT_OK)
-            goto out;
+            return st;
+        /* A value that decoded is an unsigned integer or a byte or text string. */
+        off += v.len + (v.major == 0 ? 0 : (size_t)v.arg);
     }
-    if ((seen & REQUIRED_FIELDS) != REQUIRED_FIELDS) {
-        st = vt_error_set(err, VT_ERR_INVALID, "event envelope lacks required fields");
-        goto out;
-    }
-    st = event_validate(ev, err);
-out:
-    cbor_decref(&map);
-    return st;
+    if ((seen & REQUIRED_FIELDS) != REQUIRED_FIELDS)
+        return vt_error_set(err, VT_ERR_INVALID, "event envelope lacks required fields");
+    return event_validate(ev, err);
 }
 
 void ledger_event_sign(const uint8_t *env, size_t n, const struct vt_key *key,

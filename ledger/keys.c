@@ -15,7 +15,7 @@
 #define DEK_AD "vitae/dek/v1\n"
 #define KEK_ID_DOMAIN "vitae/kek-id/v1\n"
 #define KEK_ID_LEN 16
-#define DEK_RECORD_LEN (1 + LEDGER_NONCE_LEN + LEDGER_DEK_LEN + LEDGER_TAG_LEN)
+#define DEK_RECORD_LEN LEDGER_DEK_RECORD_LEN
 #define DEK_LIVE 1
 #define DEK_ERASED 0
 
@@ -39,11 +39,7 @@ static void payload_ad(const uint8_t learner[LEDGER_LEARNER_LEN], uint64_t seq,
 void ledger_commitment(const uint8_t salt[LEDGER_SALT_LEN], const uint8_t *pt, size_t n,
                        uint8_t out[VT_SHA256_LEN])
 {
-    struct vt_sha256 *h = vt_sha256_new();
-    vt_sha256_update(h, salt, LEDGER_SALT_LEN);
-    vt_sha256_update(h, pt, n);
-    vt_sha256_final(h, out);
-    vt_sha256_free(h);
+    vt_sha256_two(salt, LEDGER_SALT_LEN, pt, n, out);
 }
 
 enum vt_status ledger_payload_seal(const uint8_t dek[LEDGER_DEK_LEN], uint8_t flag,
@@ -116,13 +112,18 @@ static void dek_ad(const uint8_t learner[LEDGER_LEARNER_LEN],
     memcpy(ad + sizeof(DEK_AD) - 1, learner, LEDGER_LEARNER_LEN);
 }
 
+/* nonce: LEDGER_NONCE_LEN fresh random bytes, or NULL to draw them here. */
 static void dek_wrap(const uint8_t kek[LEDGER_KEK_LEN], const uint8_t learner[LEDGER_LEARNER_LEN],
-                     const uint8_t dek[LEDGER_DEK_LEN], uint8_t rec[DEK_RECORD_LEN])
+                     const uint8_t dek[LEDGER_DEK_LEN], const uint8_t *nonce,
+                     uint8_t rec[DEK_RECORD_LEN])
 {
     uint8_t ad[sizeof(DEK_AD) - 1 + LEDGER_LEARNER_LEN];
     dek_ad(learner, ad);
     rec[0] = DEK_LIVE;
-    vt_random_bytes(rec + 1, LEDGER_NONCE_LEN);
+    if (nonce)
+        memcpy(rec + 1, nonce, LEDGER_NONCE_LEN);
+    else
+        vt_random_bytes(rec + 1, LEDGER_NONCE_LEN);
     crypto_aead_xchacha20poly1305_ietf_encrypt(rec + 1 + LEDGER_NONCE_LEN, NULL, dek,
                                                LEDGER_DEK_LEN, ad, sizeof(ad), NULL, rec + 1, kek);
 }
@@ -201,57 +202,81 @@ void ledger_dek_cache_free(struct ledger_dek_cache *c)
     memset(c, 0, sizeof(*c));
 }
 
-enum vt_status ledger_dek_get(struct ledger *l, MDB_txn *ktxn,
-                              const uint8_t learner[LEDGER_LEARNER_LEN], bool create,
-                              uint8_t dek[LEDGER_DEK_LEN], bool *erased, bool *found, bool *created,
-                              struct vt_error *err)
+bool ledger_dek_cached(struct ledger *l, const uint8_t learner[LEDGER_LEARNER_LEN],
+                       uint8_t dek[LEDGER_DEK_LEN], bool *erased)
 {
     struct ledger_dek_cache *c = &l->deks;
     *erased = false;
+    if (!c->cap)
+        return false;
+    struct ledger_dek_entry *e = &c->slots[cache_slot(c, learner)];
+    if (e->state == 0)
+        return false;
+    *erased = e->state == 2;
+    if (!*erased)
+        memcpy(dek, e->key, LEDGER_DEK_LEN);
+    return true;
+}
+
+enum vt_status ledger_dek_lookup(struct ledger *l, MDB_txn *ktxn,
+                                 const uint8_t learner[LEDGER_LEARNER_LEN],
+                                 uint8_t dek[LEDGER_DEK_LEN], bool *erased, bool *found,
+                                 struct vt_error *err)
+{
+    *erased = false;
     *found = false;
-    *created = false;
-    if (c->cap) {
-        struct ledger_dek_entry *e = &c->slots[cache_slot(c, learner)];
-        if (e->state != 0) {
-            *found = true;
-            *erased = e->state == 2;
-            if (!*erased)
-                memcpy(dek, e->key, LEDGER_DEK_LEN);
-            return VT_OK;
-        }
-    }
-    if (!ktxn)
-        return VT_OK;
     MDB_val key = {LEDGER_LEARNER_LEN, (void *)learner}, val;
     int rc = mdb_get(ktxn, l->db_deks, &key, &val);
-    if (rc != 0 && rc != MDB_NOTFOUND)
-        return ledger_mdb_error(rc, err, "read a data key");
-    if (rc == 0) {
-        pthread_rwlock_rdlock(&l->kek_lock);
-        enum vt_status st = dek_unwrap(l->kek, learner, &val, dek, erased, err);
-        pthread_rwlock_unlock(&l->kek_lock);
-        if (st != VT_OK)
-            return st;
-        *found = true;
-        cache_put(c, learner, *erased ? NULL : dek, *erased ? 2 : 1);
+    if (rc == MDB_NOTFOUND)
         return VT_OK;
-    }
-    if (!create)
-        return VT_OK;
-    uint8_t rec[DEK_RECORD_LEN];
-    crypto_aead_xchacha20poly1305_ietf_keygen(dek);
-    pthread_rwlock_rdlock(&l->kek_lock);
-    dek_wrap(l->kek, learner, dek, rec);
-    pthread_rwlock_unlock(&l->kek_lock);
-    val.mv_size = sizeof(rec);
-    val.mv_data = rec;
-    rc = mdb_put(ktxn, l->db_deks, &key, &val, 0);
     if (rc != 0)
-        return ledger_mdb_error(rc, err, "store a data key");
-    /* Cached only once the key transaction commits (ledger_dek_cache_put), so that no
-     * payload is ever sealed under a key that a failed commit lost. */
+        return ledger_mdb_error(rc, err, "read a data key");
+    pthread_rwlock_rdlock(&l->kek_lock);
+    enum vt_status st = dek_unwrap(l->kek, learner, &val, dek, erased, err);
+    pthread_rwlock_unlock(&l->kek_lock);
+    if (st != VT_OK)
+        return st;
     *found = true;
-    *created = true;
+    cache_put(&l->deks, learner, *erased ? NULL : dek, *erased ? 2 : 1);
+    return VT_OK;
+}
+
+enum vt_status ledger_dek_get(struct ledger *l, MDB_txn *ktxn,
+                              const uint8_t learner[LEDGER_LEARNER_LEN],
+                              uint8_t dek[LEDGER_DEK_LEN], bool *erased, bool *found,
+                              struct vt_error *err)
+{
+    *found = ledger_dek_cached(l, learner, dek, erased);
+    if (*found)
+        return VT_OK;
+    return ledger_dek_lookup(l, ktxn, learner, dek, erased, found, err);
+}
+
+void ledger_dek_new(struct ledger *l, const uint8_t *fresh, struct ledger_dek_record *r,
+                    uint8_t dek[LEDGER_DEK_LEN])
+{
+    memcpy(dek, fresh, LEDGER_DEK_LEN);
+    pthread_rwlock_rdlock(&l->kek_lock);
+    dek_wrap(l->kek, r->learner, dek, fresh + LEDGER_DEK_LEN, r->rec);
+    pthread_rwlock_unlock(&l->kek_lock);
+}
+
+struct dek_batch {
+    const struct ledger_dek_record *recs;
+    size_t n;
+};
+
+static enum vt_status store_in_txn(struct ledger *l, MDB_txn *txn, const void *arg,
+                                   struct vt_error *err)
+{
+    const struct dek_batch *d = arg;
+    for (size_t i = 0; i < d->n; i++) {
+        MDB_val key = {LEDGER_LEARNER_LEN, (void *)d->recs[i].learner};
+        MDB_val val = {DEK_RECORD_LEN, (void *)d->recs[i].rec};
+        int rc = mdb_put(txn, l->db_deks, &key, &val, 0);
+        if (rc != 0)
+            return ledger_mdb_error(rc, err, "store a data key");
+    }
     return VT_OK;
 }
 
@@ -320,6 +345,15 @@ static enum vt_status keys_write(struct ledger *l,
             return ledger_mdb_error(rc, err, "commit the data keys");
         return VT_OK;
     }
+}
+
+enum vt_status ledger_dek_store(struct ledger *l, const struct ledger_dek_record *recs, size_t n,
+                                struct vt_error *err)
+{
+    if (n == 0)
+        return VT_OK;
+    struct dek_batch d = {recs, n};
+    return keys_write(l, store_in_txn, &d, err);
 }
 
 static enum vt_status destroy_in_txn(struct ledger *l, MDB_txn *txn, const void *arg,
@@ -639,7 +673,7 @@ static enum vt_status rewrap_in_txn(struct ledger *l, MDB_txn *txn, const void *
             break;
         if (erased)
             continue;
-        dek_wrap(rw->new_kek, key.mv_data, dek, rec);
+        dek_wrap(rw->new_kek, key.mv_data, dek, NULL, rec);
         sodium_memzero(dek, sizeof(dek));
         MDB_val nv = {sizeof(rec), rec};
         rc = mdb_cursor_put(c, &key, &nv, MDB_CURRENT);
@@ -707,8 +741,14 @@ enum vt_status ledger_kek_rotate_writer(struct ledger *l, const uint8_t *new_kek
 
 /* ---- payload reads -------------------------------------------------------------------- */
 
-enum vt_status ledger_payload_read(struct ledger *l, uint64_t index, struct vt_buf *out,
-                                   struct vt_error *err)
+/*
+ * with_signature: check the event's signature before trusting its envelope. The trusted
+ * read skips only that; the data key still has to unwrap, the record to decrypt under it
+ * with the learner and seq as associated data, and the plaintext to match the commitment
+ * the writer signed.
+ */
+static enum vt_status payload_read(struct ledger *l, uint64_t index, bool with_signature,
+                                   struct vt_buf *out, struct vt_error *err)
 {
     MDB_txn *txn;
     enum vt_status st = ledger_read_begin(l, &txn, err);
@@ -724,8 +764,15 @@ enum vt_status ledger_payload_read(struct ledger *l, uint64_t index, struct vt_b
     MDB_val key = {8, k};
     int rc = 0;
     st = ledger_get_leaf(l, txn, index, &leaf, err);
-    if (st == VT_OK)
+    if (st == VT_OK && with_signature) {
         st = ledger_leaf_open(leaf.mv_data, leaf.mv_size, &ev, NULL, NULL, NULL, err);
+    } else if (st == VT_OK) {
+        size_t off, len;
+        const uint8_t *sig;
+        st = ledger_leaf_split(leaf.mv_data, leaf.mv_size, &off, &len, &sig, err);
+        if (st == VT_OK)
+            st = ledger_event_decode((const uint8_t *)leaf.mv_data + off, len, &ev, err);
+    }
     if (st == VT_OK) {
         rc = mdb_get(txn, l->db_payloads, &key, &val);
         if (rc == 0)
@@ -776,4 +823,16 @@ out:
     vt_buf_release(&rec);
     vt_buf_release_secret(&pt);
     return st;
+}
+
+enum vt_status ledger_payload_read(struct ledger *l, uint64_t index, struct vt_buf *out,
+                                   struct vt_error *err)
+{
+    return payload_read(l, index, true, out, err);
+}
+
+enum vt_status ledger_payload_read_trusted(struct ledger *l, uint64_t index, struct vt_buf *out,
+                                           struct vt_error *err)
+{
+    return payload_read(l, index, false, out, err);
 }

@@ -26,6 +26,14 @@ enum {
     LEDGER_K_EVENT_ID = 11,
 };
 
+/* The longest envelope: every field present and at its longest (specs/ledger.md §2.1). */
+#define LEDGER_ENVELOPE_MAX 448
+
+/* ledger_event_encode into a caller's array: validates ev, writes the envelope to out and
+ * its length to *len. The same statuses, except that nothing can be too large. */
+enum vt_status ledger_envelope_put(const struct ledger_event *ev, uint8_t out[LEDGER_ENVELOPE_MAX],
+                                   size_t *len, struct vt_error *err);
+
 /* Locates envelope and signature in a leaf after checking its canonical CBOR shape. */
 enum vt_status ledger_leaf_split(const uint8_t *leaf, size_t n, size_t *env_off, size_t *env_len,
                                  const uint8_t **sig, struct vt_error *err);
@@ -55,6 +63,10 @@ struct ledger_prov {
     size_t note_len;
     uint8_t note_hash[VT_SHA256_LEN];
 };
+
+/* Checkpoint notes up to this size are remembered once verified (struct ledger). A note
+ * is about 250 bytes: origin, size and root, and one signature line. */
+#define LEDGER_CP_CACHE_MAX 512
 
 /* Heads value: be64 seq ‖ be64 index ‖ leaf hash (specs/ledger.md §5.2). */
 #define LEDGER_HEAD_LEN (8 + 8 + LEDGER_HASH_LEN)
@@ -140,6 +152,13 @@ struct ledger {
     bool pipeline_init, committer_started;
     pthread_t committer;
 
+    /* The newest checkpoint note readers have verified, with its parsed body: a note read
+     * from the store that equals it byte for byte needs no second signature check. */
+    pthread_mutex_t cp_mu;
+    uint8_t cp_note[LEDGER_CP_CACHE_MAX];
+    size_t cp_note_len; /* 0: nothing cached */
+    struct ledger_checkpoint cp_body;
+
     _Atomic uint64_t size;        /* leaves committed */
     uint64_t last_time;           /* writer only */
     struct ledger_dek_cache deks; /* writer only */
@@ -163,8 +182,17 @@ void ledger_txn_reader_init(struct ledger_txn_reader *tr, MDB_txn *txn, MDB_dbi 
 
 enum vt_status ledger_get_leaf(struct ledger *l, MDB_txn *txn, uint64_t index, MDB_val *leaf,
                                struct vt_error *err);
-enum vt_status ledger_latest_checkpoint_txn(struct ledger *l, MDB_txn *txn, struct vt_buf *note_out,
-                                            struct ledger_checkpoint *cp, struct vt_error *err);
+/* The newest checkpoint in txn: its note appended to note_out and its body parsed into cp
+ * (either may be NULL). With reverify the signature is checked whatever was seen before
+ * (the verification paths); without, a note equal to the last one verified is taken as
+ * verified (the read paths). */
+enum vt_status ledger_latest_checkpoint_txn(struct ledger *l, MDB_txn *txn, bool reverify,
+                                            struct vt_buf *note_out, struct ledger_checkpoint *cp,
+                                            struct vt_error *err);
+/* Records note (with its body cp) as verified: by a reader that checked its signature, or
+ * by the writer that made it. A note that never reaches the store is never matched. */
+void ledger_checkpoint_remember(struct ledger *l, const MDB_val *note,
+                                const struct ledger_checkpoint *cp);
 
 /* verify.c: true when ev's author is the service key or the event has a provenance
  * record (its author then is another log's key, specs/ledger.md §10.4). */
@@ -174,13 +202,37 @@ enum vt_status ledger_author_check(struct ledger *l, MDB_txn *txn, const struct 
 /* keys.c: KEK, data keys, payload encryption. */
 enum vt_status ledger_keys_open(struct ledger *l, const uint8_t *kek, struct vt_error *err);
 void ledger_keys_close(struct ledger *l);
-/* Looks a learner's data key up (cache, then keys env when ktxn is not NULL); creates it
- * when absent and create is set, putting it in ktxn and setting *created (the caller
- * caches it with ledger_dek_cache_put after ktxn commits). *erased: destroyed key. */
+/*
+ * Data keys on the writer's side. The writer looks a learner's key up in its cache
+ * (ledger_dek_cached), then in the keys environment (ledger_dek_lookup, which caches what
+ * it finds). A new key is made and wrapped in memory (ledger_dek_new) and stored with the
+ * others of its batch in one durable keys transaction (ledger_dek_store) by the committer,
+ * before the batch's own commit: a payload is never committed under a key that is not
+ * durable. It is cached (ledger_dek_cache_put) only after that. *erased: destroyed key.
+ */
+#define LEDGER_DEK_RECORD_LEN (1 + LEDGER_NONCE_LEN + LEDGER_DEK_LEN + LEDGER_TAG_LEN)
+#define LEDGER_DEK_RANDOM_LEN (LEDGER_DEK_LEN + LEDGER_NONCE_LEN)
+struct ledger_dek_record {
+    uint8_t learner[LEDGER_LEARNER_LEN];
+    uint8_t rec[LEDGER_DEK_RECORD_LEN]; /* the key wrapped under the KEK */
+};
+bool ledger_dek_cached(struct ledger *l, const uint8_t learner[LEDGER_LEARNER_LEN],
+                       uint8_t dek[LEDGER_DEK_LEN], bool *erased);
+enum vt_status ledger_dek_lookup(struct ledger *l, MDB_txn *ktxn,
+                                 const uint8_t learner[LEDGER_LEARNER_LEN],
+                                 uint8_t dek[LEDGER_DEK_LEN], bool *erased, bool *found,
+                                 struct vt_error *err);
+/* ledger_dek_cached, then ledger_dek_lookup. */
 enum vt_status ledger_dek_get(struct ledger *l, MDB_txn *ktxn,
-                              const uint8_t learner[LEDGER_LEARNER_LEN], bool create,
-                              uint8_t dek[LEDGER_DEK_LEN], bool *erased, bool *found, bool *created,
+                              const uint8_t learner[LEDGER_LEARNER_LEN],
+                              uint8_t dek[LEDGER_DEK_LEN], bool *erased, bool *found,
                               struct vt_error *err);
+/* A new key from fresh (LEDGER_DEK_RANDOM_LEN random bytes: the key, then the wrapping
+ * nonce) for r->learner, wrapped into r->rec. */
+void ledger_dek_new(struct ledger *l, const uint8_t *fresh, struct ledger_dek_record *r,
+                    uint8_t dek[LEDGER_DEK_LEN]);
+enum vt_status ledger_dek_store(struct ledger *l, const struct ledger_dek_record *recs, size_t n,
+                                struct vt_error *err);
 void ledger_dek_cache_put(struct ledger *l, const uint8_t learner[LEDGER_LEARNER_LEN],
                           const uint8_t dek[LEDGER_DEK_LEN]);
 /* Reader-side lookup (no cache, own transaction). */

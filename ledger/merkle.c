@@ -8,29 +8,14 @@
 #include <inttypes.h>
 #include <string.h>
 
-/* Leaves up to this size are prefixed on the stack; longer ones are streamed, so a big
- * leaf never costs a copy and a small one never costs an allocation. */
-#define LEAF_STACK_MAX 512
-
 /* One batched read covers this many stored hashes (see hash_ranges). */
 #define READ_BATCH ((size_t)2 * LEDGER_PROOF_MAX)
 
+/* The prefix is hashed as a part of its own: no copy of the leaf, no allocation. */
 void ledger_leaf_hash(const void *data, size_t n, uint8_t out[LEDGER_HASH_LEN])
 {
-    if (n <= LEAF_STACK_MAX) {
-        uint8_t buf[1 + LEAF_STACK_MAX];
-        buf[0] = 0x00;
-        if (n > 0)
-            memcpy(buf + 1, data, n);
-        vt_sha256(buf, 1 + n, out);
-        return;
-    }
     static const uint8_t prefix = 0x00;
-    struct vt_sha256 *h = vt_sha256_new();
-    vt_sha256_update(h, &prefix, 1);
-    vt_sha256_update(h, data, n);
-    vt_sha256_final(h, out);
-    vt_sha256_free(h);
+    vt_sha256_two(&prefix, 1, data, n, out);
 }
 
 void ledger_node_hash(const uint8_t left[LEDGER_HASH_LEN], const uint8_t right[LEDGER_HASH_LEN],

@@ -135,8 +135,33 @@ enum vt_status ledger_get_leaf(struct ledger *l, MDB_txn *txn, uint64_t index, M
     return VT_OK;
 }
 
-enum vt_status ledger_latest_checkpoint_txn(struct ledger *l, MDB_txn *txn, struct vt_buf *note_out,
-                                            struct ledger_checkpoint *cp, struct vt_error *err)
+/* True (with *cp filled) when note is the one verified last. */
+static bool checkpoint_cached(struct ledger *l, const MDB_val *note, struct ledger_checkpoint *cp)
+{
+    pthread_mutex_lock(&l->cp_mu);
+    bool hit = l->cp_note_len != 0 && note->mv_size == l->cp_note_len &&
+               memcmp(note->mv_data, l->cp_note, l->cp_note_len) == 0;
+    if (hit)
+        *cp = l->cp_body;
+    pthread_mutex_unlock(&l->cp_mu);
+    return hit;
+}
+
+void ledger_checkpoint_remember(struct ledger *l, const MDB_val *note,
+                                const struct ledger_checkpoint *cp)
+{
+    if (note->mv_size > LEDGER_CP_CACHE_MAX)
+        return;
+    pthread_mutex_lock(&l->cp_mu);
+    memcpy(l->cp_note, note->mv_data, note->mv_size);
+    l->cp_note_len = note->mv_size;
+    l->cp_body = *cp;
+    pthread_mutex_unlock(&l->cp_mu);
+}
+
+enum vt_status ledger_latest_checkpoint_txn(struct ledger *l, MDB_txn *txn, bool reverify,
+                                            struct vt_buf *note_out, struct ledger_checkpoint *cp,
+                                            struct vt_error *err)
 {
     MDB_cursor *c;
     int rc = mdb_cursor_open(txn, l->db_checkpoints, &c);
@@ -149,18 +174,26 @@ enum vt_status ledger_latest_checkpoint_txn(struct ledger *l, MDB_txn *txn, stru
         return vt_error_set(err, VT_ERR_NOT_FOUND, "the log has no checkpoint yet");
     if (rc != 0)
         return ledger_mdb_error(rc, err, "read the newest checkpoint");
-    size_t text_len;
-    enum vt_status st =
-        ledger_note_verify(val.mv_data, val.mv_size, l->origin, l->key.pk, &text_len, err);
-    if (st != VT_OK)
-        return vt_error_prefix(err, "newest checkpoint");
     struct ledger_checkpoint tmp;
-    st = ledger_checkpoint_parse(val.mv_data, text_len, cp ? cp : &tmp, err);
-    if (st != VT_OK)
-        return vt_error_prefix(err, "newest checkpoint");
+    if (!cp)
+        cp = &tmp;
+    /* Every proof and tile request names the newest checkpoint; verifying its signature
+     * each time cost as much as the request. The handle's key and origin never change, so
+     * the same bytes verify the same way. */
+    if (reverify || !checkpoint_cached(l, &val, cp)) {
+        size_t text_len;
+        enum vt_status st =
+            ledger_note_verify(val.mv_data, val.mv_size, l->origin, l->key.pk, &text_len, err);
+        if (st != VT_OK)
+            return vt_error_prefix(err, "newest checkpoint");
+        st = ledger_checkpoint_parse(val.mv_data, text_len, cp, err);
+        if (st != VT_OK)
+            return vt_error_prefix(err, "newest checkpoint");
+        ledger_checkpoint_remember(l, &val, cp);
+    }
     if (note_out)
-        st = vt_buf_append(note_out, val.mv_data, val.mv_size, err);
-    return st;
+        return vt_buf_append(note_out, val.mv_data, val.mv_size, err);
+    return VT_OK;
 }
 
 static enum vt_status make_dir(const char *path, struct vt_error *err)
@@ -344,6 +377,7 @@ enum vt_status ledger_open(const char *dir, const struct ledger_options *opt, st
     pthread_rwlockattr_destroy(&ra);
     pthread_rwlock_init(&l->kek_lock, NULL);
     pthread_mutex_init(&l->mu, NULL);
+    pthread_mutex_init(&l->cp_mu, NULL);
     pthread_cond_init(&l->cv_work, NULL);
 
     st = open_env(l, err);
@@ -369,6 +403,7 @@ void ledger_close(struct ledger *l)
         mdb_env_close(l->env);
     pthread_cond_destroy(&l->cv_work);
     pthread_mutex_destroy(&l->mu);
+    pthread_mutex_destroy(&l->cp_mu);
     pthread_rwlock_destroy(&l->kek_lock);
     pthread_rwlock_destroy(&l->txn_lock);
     vt_key_release(&l->key);
@@ -507,7 +542,7 @@ enum vt_status ledger_checkpoint_latest(struct ledger *l, struct vt_buf *note_ou
     enum vt_status st = ledger_read_begin(l, &txn, err);
     if (st != VT_OK)
         return st;
-    st = ledger_latest_checkpoint_txn(l, txn, note_out, cp, err);
+    st = ledger_latest_checkpoint_txn(l, txn, false, note_out, cp, err);
     ledger_read_end(l, txn);
     return st;
 }
@@ -517,7 +552,7 @@ static enum vt_status resolve_size(struct ledger *l, MDB_txn *txn, uint64_t *siz
                                    struct vt_error *err)
 {
     struct ledger_checkpoint cp;
-    enum vt_status st = ledger_latest_checkpoint_txn(l, txn, NULL, &cp, err);
+    enum vt_status st = ledger_latest_checkpoint_txn(l, txn, false, NULL, &cp, err);
     if (st != VT_OK)
         return st;
     if (*size == 0)

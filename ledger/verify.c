@@ -183,7 +183,7 @@ static enum vt_status prove_head(struct ledger *l, MDB_txn *txn, uint64_t index,
                                  struct vt_error *err)
 {
     struct ledger_checkpoint cp;
-    enum vt_status st = ledger_latest_checkpoint_txn(l, txn, NULL, &cp, err);
+    enum vt_status st = ledger_latest_checkpoint_txn(l, txn, true, NULL, &cp, err);
     if (st != VT_OK)
         return st;
     if (index >= cp.size)
@@ -582,7 +582,7 @@ static enum vt_status check_root(struct ledger *l, MDB_txn *txn, uint64_t events
                                  struct vt_error *err)
 {
     struct ledger_checkpoint cp;
-    enum vt_status st = ledger_latest_checkpoint_txn(l, txn, NULL, &cp, err);
+    enum vt_status st = ledger_latest_checkpoint_txn(l, txn, true, NULL, &cp, err);
     if (st == VT_ERR_NOT_FOUND && events == 0)
         return VT_OK;
     if (st != VT_OK)

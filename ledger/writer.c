@@ -17,6 +17,11 @@
 
 #include <sodium.h>
 
+/* New data keys whose randomness one draw provides (key_random). */
+#define KEY_DRAW 256
+/* Batches with fewer live requests store their new data keys before signing (batch_prepare). */
+#define KEYS_INLINE_MAX 256
+
 struct item {
     const struct ledger_append_req *req;
     struct ledger_append_result *res;
@@ -47,6 +52,7 @@ struct group {
     bool erased;
     bool dek_known, has_dek, dek_created;
     uint8_t dek[LEDGER_DEK_LEN];
+    struct ledger_dek_record new_key; /* dek_created: to be stored before the commit */
     long first, last;
     size_t count;
     unsigned part;
@@ -67,18 +73,21 @@ struct batch {
     size_t ngroups;
     long *gtab, *idtab; /* open addressing over items/groups, -1 empty */
     size_t tab_cap;
-    MDB_txn *ktxn;
+    MDB_txn *ktxn; /* phase A: a read transaction of the keys environment, opened on need */
     unsigned parts;
     bool presigned;
     bool erasure_first;
     /* The batch still being committed while this one is prepared: its groups' final heads
      * and its event ids are not in the read snapshot yet. */
     const struct batch *overlay;
-    bool used_overlay;     /* some group started from the overlay */
-    bool need_drain;       /* an event id of this batch is in the overlay */
-    uint8_t *rnd;          /* salts and nonces for the items, drawn once */
+    bool used_overlay; /* some group started from the overlay */
+    bool need_drain;   /* an event id of this batch is in the overlay */
+    uint8_t *rnd;      /* salts and nonces for the items, drawn once */
+    uint8_t *krnd;     /* randomness for new data keys (key_random) */
+    size_t krnd_used;
     enum vt_status status; /* the commit's outcome */
     struct vt_error error;
+    bool keys_stored; /* the data keys this batch created are durable (phase C) */
 };
 
 static uint8_t tab_key[crypto_shorthash_KEYBYTES];
@@ -116,11 +125,13 @@ static void fail_msg(struct item *it, enum vt_status st, const char *msg)
 
 /* ---- phase A -------------------------------------------------------------------------- */
 
+/* Phase A runs inside a read of the main environment, which holds the ledger's txn_lock,
+ * so this read of the keys environment is safe from a map resize as well. */
 static enum vt_status ensure_ktxn(struct batch *b, struct vt_error *err)
 {
     if (b->ktxn)
         return VT_OK;
-    int rc = mdb_txn_begin(b->l->kenv, NULL, 0, &b->ktxn);
+    int rc = mdb_txn_begin(b->l->kenv, NULL, MDB_RDONLY, &b->ktxn);
     if (rc != 0) {
         b->ktxn = NULL;
         return ledger_mdb_error(rc, err, "begin a key transaction");
@@ -138,6 +149,21 @@ static const struct group *overlay_group(const struct batch *o, const uint8_t *l
         const struct group *g = &o->groups[o->gtab[i]];
         if (memcmp(g->learner, learner, LEDGER_LEARNER_LEN) == 0)
             return g->has_final ? g : NULL;
+        i = (i + 1) & (o->tab_cap - 1);
+    }
+    return NULL;
+}
+
+/* The overlay's group of learner when that batch created the learner's data key. */
+static const struct group *overlay_new_key(const struct batch *o, const uint8_t *learner)
+{
+    if (!o)
+        return NULL;
+    size_t i = tab_hash(learner, LEDGER_LEARNER_LEN, o->tab_cap);
+    while (o->gtab[i] >= 0) {
+        const struct group *g = &o->groups[o->gtab[i]];
+        if (memcmp(g->learner, learner, LEDGER_LEARNER_LEN) == 0)
+            return g->dek_created ? g : NULL;
         i = (i + 1) & (o->tab_cap - 1);
     }
     return NULL;
@@ -204,25 +230,61 @@ static enum vt_status group_find(struct batch *b, MDB_txn *txn, const uint8_t *l
     return VT_OK;
 }
 
-/* Resolves the group's data key; creates one when the learner needs it for a payload. */
+/*
+ * Randomness for a new data key and its wrapping nonce. Like salts and nonces (take_random)
+ * it is drawn in bulk, because a batch of first events creates a key per learner and two
+ * getrandom calls per key showed up in the writer's profile. Unused bytes are wiped when
+ * the batch is freed.
+ */
+static const uint8_t *key_random(struct batch *b)
+{
+    enum { DRAW = KEY_DRAW * LEDGER_DEK_RANDOM_LEN };
+    if (!b->krnd) {
+        b->krnd = vt_malloc(DRAW);
+        b->krnd_used = DRAW;
+    }
+    if (b->krnd_used == DRAW) {
+        vt_random_bytes(b->krnd, DRAW);
+        b->krnd_used = 0;
+    }
+    const uint8_t *p = b->krnd + b->krnd_used;
+    b->krnd_used += LEDGER_DEK_RANDOM_LEN;
+    return p;
+}
+
+/*
+ * Resolves the group's data key; creates one when the learner needs it for a payload. A
+ * key the batch in flight created is not in the keys environment or the cache yet: it is
+ * taken from that batch, which then has to commit for this one to stand (used_overlay).
+ */
 static enum vt_status group_dek(struct batch *b, struct group *g, bool need, struct vt_error *err)
 {
     if (g->dek_known && (g->has_dek || g->erased || !need))
         return VT_OK;
-    bool found, created;
-    enum vt_status st =
-        ledger_dek_get(b->l, NULL, g->learner, false, g->dek, &g->erased, &found, &created, err);
-    if (st == VT_OK && !found) {
+    struct ledger *l = b->l;
+    bool found = ledger_dek_cached(l, g->learner, g->dek, &g->erased);
+    const struct group *og = found ? NULL : overlay_new_key(b->overlay, g->learner);
+    if (og) {
+        memcpy(g->dek, og->dek, LEDGER_DEK_LEN);
+        b->used_overlay = true;
+        found = true;
+    }
+    enum vt_status st;
+    if (!found) {
         if ((st = ensure_ktxn(b, err)) != VT_OK)
             return st;
-        st = ledger_dek_get(b->l, b->ktxn, g->learner, need, g->dek, &g->erased, &found, &created,
-                            err);
+        if ((st = ledger_dek_lookup(l, b->ktxn, g->learner, g->dek, &g->erased, &found, err)) !=
+            VT_OK)
+            return st;
     }
-    if (st != VT_OK)
-        return st;
+    if (!found && need) {
+        memcpy(g->new_key.learner, g->learner, LEDGER_LEARNER_LEN);
+        ledger_dek_new(l, key_random(b), &g->new_key, g->dek);
+        g->dek_created = true;
+        found = true;
+    }
     g->dek_known = true;
     g->has_dek = found && !g->erased;
-    g->dek_created = g->dek_created || created;
     return VT_OK;
 }
 
@@ -531,6 +593,8 @@ static enum vt_status phase_a(struct batch *b, MDB_txn *txn, bool presigned, str
     batch_reset(b);
     b->used_overlay = false;
     b->need_drain = false;
+    /* Keys stored by an earlier preparation are found again in the keys environment. */
+    b->keys_stored = false;
     for (size_t i = 0; i < b->n; i++) {
         struct vt_error e;
         vt_error_clear(&e);
@@ -538,23 +602,8 @@ static enum vt_status phase_a(struct batch *b, MDB_txn *txn, bool presigned, str
             prepare_presigned(b, txn, i, &e);
         else
             prepare_normal(b, txn, i, &e);
-        /* A full key map is the one item failure that retrying the batch can cure. */
-        if (b->items[i].settled && b->items[i].res->status == VT_ERR_FULL) {
-            *err = e;
-            return VT_ERR_FULL;
-        }
         if (b->need_drain)
             break;
-    }
-    if (b->ktxn) {
-        int rc = mdb_txn_commit(b->ktxn);
-        b->ktxn = NULL;
-        if (rc != 0)
-            return ledger_mdb_error(rc, err, "commit new data keys");
-        for (size_t g = 0; g < b->ngroups; g++) {
-            if (b->groups[g].dek_created)
-                ledger_dek_cache_put(b->l, b->groups[g].learner, b->groups[g].dek);
-        }
     }
     if (b->need_drain)
         return vt_error_set(err, VT_ERR_BUSY, "batch must wait for the commit before it");
@@ -584,19 +633,18 @@ static void sign_item(struct batch *b, struct group *g, struct item *it)
         ledger_commitment(zero_salt, NULL, 0, ev->commitment);
         vt_sha256("", 0, ev->payload_hash);
     }
-    uint8_t envbuf[LEDGER_LEAF_MAX];
-    struct vt_buf env;
-    vt_buf_init(&env, LEDGER_LEAF_MAX - 128);
-    st = ledger_event_encode(ev, &env, &e);
-    if (st != VT_OK) {
-        vt_buf_release(&env);
+    /* The envelope is written right after the domain prefix, so that the signed message
+     * needs no copy and nothing is allocated per event. */
+    enum { DOMAIN_LEN = sizeof(LEDGER_DOMAIN) - 1 };
+    uint8_t msg[DOMAIN_LEN + LEDGER_ENVELOPE_MAX];
+    memcpy(msg, LEDGER_DOMAIN, DOMAIN_LEN);
+    size_t env_len;
+    st = ledger_envelope_put(ev, msg + DOMAIN_LEN, &env_len, &e);
+    if (st != VT_OK)
         return fail(it, st, &e);
-    }
     uint8_t sig[VT_ED25519_SIG_LEN];
-    ledger_event_sign(env.data, env.len, &l->key, sig);
-    memcpy(envbuf, env.data, env.len);
-    st = ledger_leaf_encode(envbuf, env.len, sig, &it->leaf, &e);
-    vt_buf_release(&env);
+    vt_key_sign(&l->key, msg, DOMAIN_LEN + env_len, sig);
+    st = ledger_leaf_encode(msg + DOMAIN_LEN, env_len, sig, &it->leaf, &e);
     if (st != VT_OK)
         return fail(it, st, &e);
     ledger_leaf_hash(it->leaf.data, it->leaf.len, it->leaf_hash);
@@ -624,11 +672,18 @@ static void sign_part(void *arg, unsigned part)
     }
 }
 
-static void phase_b(struct batch *b)
+/* Requests of the batch that will be written: neither failed nor answered already. */
+static size_t live_items(const struct batch *b)
 {
     size_t live = 0;
     for (size_t i = 0; i < b->n; i++)
         live += !b->items[i].settled && b->items[i].dup_of < 0;
+    return live;
+}
+
+static void phase_b(struct batch *b)
+{
+    size_t live = live_items(b);
     unsigned parts = b->l->sign_threads;
     if (live < 32 || b->ngroups < 2)
         parts = 1;
@@ -727,6 +782,11 @@ static enum vt_status write_checkpoint(struct batch *b, MDB_txn *txn, uint64_t s
     if (st == VT_OK)
         st = put(txn, l->db_checkpoints, k, 8, note.data, note.len, MDB_APPEND,
                  "store a checkpoint", err);
+    if (st == VT_OK) {
+        /* Signed here, so readers of it need not verify it. */
+        MDB_val v = {note.len, note.data};
+        ledger_checkpoint_remember(l, &v, &cp);
+    }
     vt_buf_release(&note);
     return st;
 }
@@ -824,12 +884,29 @@ static enum vt_status phase_c_once(struct batch *b, uint64_t *size_out, struct v
     return VT_OK;
 }
 
+/* The data keys phase A created, made durable before anything is sealed under them is. */
+static enum vt_status store_new_keys(struct batch *b, struct vt_error *err)
+{
+    size_t n = 0;
+    for (size_t g = 0; g < b->ngroups; g++)
+        n += b->groups[g].dek_created;
+    struct ledger_dek_record *recs = vt_malloc((n ? n : 1) * sizeof(*recs));
+    n = 0;
+    for (size_t g = 0; g < b->ngroups; g++) {
+        if (b->groups[g].dek_created)
+            recs[n++] = b->groups[g].new_key;
+    }
+    enum vt_status st = ledger_dek_store(b->l, recs, n, err);
+    free(recs);
+    if (st == VT_OK)
+        b->keys_stored = true;
+    return st;
+}
+
 static enum vt_status phase_c(struct batch *b, struct vt_error *err)
 {
     struct ledger *l = b->l;
-    size_t live = 0;
-    for (size_t i = 0; i < b->n; i++)
-        live += !b->items[i].settled && b->items[i].dup_of < 0;
+    size_t live = live_items(b);
     const uint8_t **leaves = vt_calloc(live ? live : 1, sizeof(*leaves));
     size_t *lens = vt_calloc(live ? live : 1, sizeof(*lens));
     for (size_t i = 0, j = 0; i < b->n; i++) {
@@ -845,6 +922,8 @@ static enum vt_status phase_c(struct batch *b, struct vt_error *err)
         st = l->sequencer.submit(l->sequencer.ctx, l->seq_batches++, leaves, lens, live, err);
     free(leaves);
     free(lens);
+    if (st == VT_OK && !b->keys_stored)
+        st = store_new_keys(b, err);
     if (st != VT_OK)
         return st;
     uint64_t size;
@@ -929,10 +1008,19 @@ static struct batch *batch_new(struct ledger *l, struct ledger_job *jobs, size_t
     return b;
 }
 
-static void batch_free(struct batch *b)
+/*
+ * Ends a batch on the writer thread, which owns the data-key cache: the keys the batch
+ * stored join the cache now, not before, so that no later batch seals under a key that
+ * its commit might have lost.
+ */
+static void batch_retire(struct batch *b)
 {
     if (!b)
         return;
+    for (size_t g = 0; b->keys_stored && g < b->ngroups; g++) {
+        if (b->groups[g].dek_created)
+            ledger_dek_cache_put(b->l, b->groups[g].learner, b->groups[g].dek);
+    }
     for (size_t i = 0; i < b->n; i++) {
         vt_buf_release_secret(&b->items[i].record);
         vt_buf_release(&b->items[i].leaf);
@@ -943,6 +1031,10 @@ static void batch_free(struct batch *b)
     if (b->rnd) {
         sodium_memzero(b->rnd, b->n * (LEDGER_SALT_LEN + LEDGER_NONCE_LEN));
         free(b->rnd);
+    }
+    if (b->krnd) {
+        sodium_memzero(b->krnd, KEY_DRAW * LEDGER_DEK_RANDOM_LEN);
+        free(b->krnd);
     }
     free(b->items);
     free(b->groups);
@@ -960,25 +1052,30 @@ static enum vt_status batch_prepare(struct batch *b, const struct batch *overlay
     b->overlay = overlay;
     if (b->rnd) {
         /* A batch prepared again must not reuse a nonce under a data key. */
+        sodium_memzero(b->rnd, b->n * (LEDGER_SALT_LEN + LEDGER_NONCE_LEN));
         free(b->rnd);
         b->rnd = NULL;
     }
-    enum vt_status st;
-    for (;;) {
-        MDB_txn *txn;
-        if ((st = ledger_read_begin(l, &txn, err)) != VT_OK)
-            break;
+    MDB_txn *txn;
+    enum vt_status st = ledger_read_begin(l, &txn, err);
+    if (st == VT_OK) {
         st = phase_a(b, txn, b->presigned, err);
-        ledger_read_end(l, txn);
         if (b->ktxn) {
             mdb_txn_abort(b->ktxn);
             b->ktxn = NULL;
         }
-        if (st != VT_ERR_FULL)
-            break;
-        if ((st = ledger_grow_map(l, l->kenv, &l->kmap_size, err)) != VT_OK)
-            break;
+        ledger_read_end(l, txn);
     }
+    /*
+     * Where the batch's new data keys are stored decides what their sync delays. A small
+     * batch is bound by commit latency: its keys are stored here, while the committer is
+     * likely still committing the batch before, so that the two environments sync in
+     * parallel. A large batch is bound by signing: the committer stores its keys before its
+     * commit, so that the sync does not hold up the signing here. (Outside a read
+     * transaction: storing may have to grow the keys map.)
+     */
+    if (st == VT_OK && live_items(b) < KEYS_INLINE_MAX)
+        st = store_new_keys(b, err);
     b->overlay = NULL;
     if (st == VT_OK && !b->presigned)
         phase_b(b);
@@ -1005,7 +1102,7 @@ static void run_append(struct ledger *l, struct ledger_job *jobs, size_t n, bool
         batch_commit(b);
     else
         settle_results(b, st, &err);
-    batch_free(b);
+    batch_retire(b);
 }
 
 static void run_erase(struct ledger *l, struct ledger_job *job)
@@ -1029,14 +1126,14 @@ static void run_erase(struct ledger *l, struct ledger_job *job)
         return;
     }
     uint8_t dek[LEDGER_DEK_LEN];
-    bool erased = false, found, created;
+    bool erased = false, found;
     MDB_txn *ktxn;
     rc = mdb_txn_begin(l->kenv, NULL, MDB_RDONLY, &ktxn);
     if (rc != 0) {
         job->status = ledger_mdb_error(rc, err, "begin a key transaction");
         return;
     }
-    st = ledger_dek_get(l, ktxn, job->learner, false, dek, &erased, &found, &created, err);
+    st = ledger_dek_get(l, ktxn, job->learner, dek, &erased, &found, err);
     mdb_txn_abort(ktxn);
     sodium_memzero(dek, sizeof(dek));
     if (st != VT_OK) {
@@ -1145,7 +1242,7 @@ static struct batch *pipeline_wait(struct ledger *l)
 
 static void pipeline_drain(struct ledger *l)
 {
-    batch_free(pipeline_wait(l));
+    batch_retire(pipeline_wait(l));
 }
 
 static void pipeline_append(struct ledger *l, struct ledger_job *jobs, size_t n)
@@ -1162,15 +1259,15 @@ static void pipeline_append(struct ledger *l, struct ledger_job *jobs, size_t n)
     struct batch *prev = pipeline_wait(l);
     /* Built on a batch that did not commit: its heads never came to be. */
     if (prev && prev->status != VT_OK && b->used_overlay && st == VT_OK) {
-        batch_free(prev);
+        batch_retire(prev);
         prev = NULL;
         st = batch_prepare(b, NULL, &err);
     }
-    batch_free(prev);
+    batch_retire(prev);
     if (st != VT_OK) {
         settle_results(b, st, &err);
         finish(l, b->jobs);
-        batch_free(b);
+        batch_retire(b);
         return;
     }
     pthread_mutex_lock(&l->cmu);

@@ -1,4 +1,4 @@
-/* SHA-256: FIPS 180-2 examples, incremental hashing, per-thread contexts. */
+/* SHA-256: FIPS 180-2 examples, incremental and two-part hashing, per-thread contexts. */
 #include "core/core.h"
 #include "test_support.h"
 
@@ -55,6 +55,25 @@ static void test_incremental_million_a(void **state)
     free(want);
 }
 
+/* vt_sha256_two equals vt_sha256 of the concatenation, at every split point. */
+static void test_two_parts(void **state)
+{
+    (void)state;
+    const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    size_t n = strlen(two_blocks);
+    uint8_t want[VT_SHA256_LEN];
+    vt_sha256(two_blocks, n, want);
+    for (size_t cut = 0; cut <= n; cut++) {
+        uint8_t got[VT_SHA256_LEN];
+        vt_sha256_two(two_blocks, cut, two_blocks + cut, n - cut, got);
+        assert_memory_equal(got, want, VT_SHA256_LEN);
+    }
+    uint8_t empty[VT_SHA256_LEN];
+    vt_sha256_two("", 0, "", 0, empty);
+    vt_sha256("", 0, want);
+    assert_memory_equal(empty, want, VT_SHA256_LEN);
+}
+
 static void *hash_in_thread(void *arg)
 {
     uint8_t *out = arg;
@@ -84,6 +103,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fips_examples),
         cmocka_unit_test(test_incremental_million_a),
+        cmocka_unit_test(test_two_parts),
         cmocka_unit_test(test_threads_get_their_own_context),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

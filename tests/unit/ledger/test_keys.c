@@ -278,11 +278,54 @@ static void test_erasure_compacts_keys(void **state)
     vt_buf_release(&pt);
 }
 
+/* The trusted read gives what the checked read gives, for every kind of payload. */
+static void test_trusted_read_agrees(void **state)
+{
+    struct fx *f = *state;
+    uint8_t a[LEDGER_LEARNER_LEN], b[LEDGER_LEARNER_LEN];
+    fixture_learner(a, 1);
+    fixture_learner(b, 2);
+    struct ledger_append_req reqs[5] = {
+        fixture_req(a, "attempt", "a0"),
+        fixture_req(b, "attempt", NULL),
+        fixture_req(a, "attempt", "a1"),
+        fixture_req(b, "progress", "b1 with a longer payload than the others"),
+        fixture_req(b, "attempt", ""),
+    };
+    struct ledger_append_result res[5];
+    assert_int_equal(ledger_append_batch(f->l, reqs, 5, res, NULL), VT_OK);
+    assert_int_equal(ledger_erase(f->l, a, NULL, NULL), VT_OK);
+    /* Events 0..5 (5: the erasure) and one past the end. */
+    for (uint64_t i = 0; i <= 6; i++) {
+        struct vt_buf p1, p2;
+        vt_buf_init(&p1, 1 << 20);
+        vt_buf_init(&p2, 1 << 20);
+        struct vt_error e1, e2;
+        vt_error_clear(&e1);
+        vt_error_clear(&e2);
+        enum vt_status s1 = ledger_payload_read(f->l, i, &p1, &e1);
+        enum vt_status s2 = ledger_payload_read_trusted(f->l, i, &p2, &e2);
+        assert_int_equal(s1, s2);
+        assert_string_equal(e1.msg, e2.msg);
+        assert_int_equal(p1.len, p2.len);
+        assert_memory_equal(p1.data, p2.data, p1.len);
+        vt_buf_release(&p1);
+        vt_buf_release(&p2);
+    }
+    struct vt_buf pt;
+    vt_buf_init(&pt, 1 << 20);
+    assert_int_equal(ledger_payload_read_trusted(f->l, res[3].index, &pt, NULL), VT_OK);
+    assert_int_equal(pt.len, strlen("b1 with a longer payload than the others"));
+    assert_int_equal(ledger_payload_read_trusted(f->l, res[0].index, &pt, NULL), VT_ERR_NOT_FOUND);
+    vt_buf_release(&pt);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_payload_is_encrypted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erasure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_trusted_read_agrees, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kek_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_interrupted_rotation, setup, teardown),
         cmocka_unit_test_setup_teardown(test_erasure_compacts_keys, setup, teardown),

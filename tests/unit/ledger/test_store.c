@@ -150,6 +150,42 @@ static void test_checkpoint_and_proofs(void **state)
     vt_buf_release(&note);
 }
 
+/* Proofs follow the newest checkpoint as it moves (readers keep the last verified one). */
+static void test_proofs_follow_new_checkpoints(void **state)
+{
+    struct fx *f = *state;
+    uint8_t a[LEDGER_LEARNER_LEN];
+    fixture_learner(a, 3);
+    uint8_t leaves[25][LEDGER_HASH_LEN];
+    struct vt_error err;
+    for (uint64_t size = 1; size <= 25; size++) {
+        struct ledger_append_req req = fixture_req(a, "progress", "step");
+        struct ledger_append_result r;
+        assert_int_equal(ledger_append(f->l, &req, &r, &err), VT_OK);
+        memcpy(leaves[r.index], r.leaf_hash, LEDGER_HASH_LEN);
+        for (int again = 0; again < 2; again++) {
+            struct ledger_checkpoint cp;
+            assert_int_equal(ledger_checkpoint_latest(f->l, NULL, &cp, &err), VT_OK);
+            assert_int_equal(cp.size, size);
+            for (uint64_t i = 0; i < size; i++) {
+                uint8_t proof[LEDGER_PROOF_MAX][LEDGER_HASH_LEN];
+                size_t n;
+                assert_int_equal(ledger_inclusion_proof(f->l, i, 0, proof, &n, &err), VT_OK);
+                assert_int_equal(ledger_verify_inclusion(leaves[i], i, size,
+                                                         (const uint8_t(*)[LEDGER_HASH_LEN])proof,
+                                                         n, cp.root, &err),
+                                 VT_OK);
+            }
+        }
+    }
+    /* A second handle verifies the same checkpoint for itself. */
+    ledger_close(f->l);
+    f->l = fixture_open(f->dir, &f->key, 0);
+    struct ledger_checkpoint cp;
+    assert_int_equal(ledger_checkpoint_latest(f->l, NULL, &cp, &err), VT_OK);
+    assert_int_equal(cp.size, 25);
+}
+
 static void test_reopen_and_conflicts(void **state)
 {
     struct fx *f = *state;
@@ -226,6 +262,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_and_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checkpoint_and_proofs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_proofs_follow_new_checkpoints, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reopen_and_conflicts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_map_grows, setup, teardown),
     };

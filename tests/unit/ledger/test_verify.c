@@ -295,6 +295,14 @@ static void test_tamper_event(void **state)
     tamper(f->dir, &d);
     expect_damage(f, "event 4: event signature does not verify",
                   "event 4: event signature does not verify");
+    /* The checked read refuses it; the trusted read skips exactly that check. */
+    struct vt_buf pt;
+    vt_buf_init(&pt, 4096);
+    struct vt_error err;
+    assert_int_equal(ledger_payload_read(f->l, 4, &pt, &err), VT_ERR_VERIFY);
+    assert_int_equal(ledger_payload_read_trusted(f->l, 4, &pt, &err), VT_OK);
+    assert_memory_equal(pt.data, "a payload of some length", pt.len);
+    vt_buf_release(&pt);
 }
 
 static void test_tamper_envelope(void **state)
@@ -342,6 +350,14 @@ static void test_tamper_payload(void **state)
     tamper(f->dir, &d);
     expect_damage(f, "event 2: payload ciphertext does not match its hash",
                   "event 2: payload ciphertext does not match its hash");
+    /* Both reads still authenticate the payload itself. */
+    struct vt_buf pt;
+    vt_buf_init(&pt, 4096);
+    struct vt_error err;
+    assert_int_equal(ledger_payload_read(f->l, 2, &pt, &err), VT_ERR_VERIFY);
+    assert_int_equal(ledger_payload_read_trusted(f->l, 2, &pt, &err), VT_ERR_VERIFY);
+    assert_int_equal(pt.len, 0);
+    vt_buf_release(&pt);
 }
 
 static void test_tamper_checkpoint(void **state)
@@ -353,6 +369,13 @@ static void test_tamper_checkpoint(void **state)
     struct damage d = {"checkpoints", k, 8, 2, false};
     tamper(f->dir, &d);
     expect_damage(f, "newest checkpoint", "newest checkpoint");
+    /* The read paths refuse it too: nothing verified it before. */
+    struct vt_error err;
+    assert_int_equal(ledger_checkpoint_latest(f->l, NULL, NULL, &err), VT_ERR_VERIFY);
+    uint8_t proof[LEDGER_PROOF_MAX][LEDGER_HASH_LEN];
+    size_t n;
+    assert_int_not_equal(ledger_inclusion_proof(f->l, 0, 0, proof, &n, &err), VT_OK);
+    assert_non_null(strstr(err.msg, "newest checkpoint"));
 }
 
 static void test_tamper_index(void **state)

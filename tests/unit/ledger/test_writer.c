@@ -310,6 +310,151 @@ static void test_custom_sequencer(void **state)
     free(fdir);
 }
 
+/*
+ * First events of many learners while batches overlap in the pipeline and the sequencer
+ * refuses some of them: the data key a batch creates is stored only by its own commit, and
+ * a later batch that borrowed it must be prepared again when that commit fails. Every
+ * payload must read back, before and after a reopen.
+ */
+/* Refuses every other batch that holds a learner's first event: the batches that create
+ * data keys. */
+struct flaky {
+    uint64_t first_event_batches;
+    uint64_t refused;
+};
+
+static enum vt_status flaky_submit(void *ctx, uint64_t batch, const uint8_t *const *leaves,
+                                   const size_t *lens, size_t n, struct vt_error *err)
+{
+    struct flaky *fl = ctx;
+    bool first = false;
+    for (size_t i = 0; i < n && !first; i++) {
+        struct ledger_event ev;
+        assert_int_equal(ledger_leaf_open(leaves[i], lens[i], &ev, NULL, NULL, NULL, NULL), VT_OK);
+        first = ev.seq == 0;
+    }
+    if (first && fl->first_event_batches++ % 2 == 0) {
+        fl->refused++;
+        return vt_error_set(err, VT_ERR_BUSY, "sequencer refused batch %llu",
+                            (unsigned long long)batch);
+    }
+    return VT_OK;
+}
+
+#define KEY_PRODUCERS 8
+#define KEY_APPENDS 600
+
+/* Producers append in calls of `per_call` requests; learners are shared and new ones keep
+ * coming, so most calls carry first events. Below KEYS_INLINE_MAX live requests a batch
+ * stores its keys before signing, above it the committer does. */
+struct key_producer {
+    struct ledger *l;
+    int id;
+    size_t per_call;
+    int retries;
+    uint64_t index[KEY_APPENDS];
+};
+
+static void key_payload(char out[32], int producer, int i)
+{
+    snprintf(out, 32, "k%d-%d", producer, i);
+}
+
+static void *produce_first_events(void *arg)
+{
+    struct key_producer *p = arg;
+    struct ledger_append_req reqs[KEY_APPENDS];
+    struct ledger_append_result res[KEY_APPENDS];
+    char payloads[KEY_APPENDS][32];
+    for (size_t i = 0; i < KEY_APPENDS; i += p->per_call) {
+        size_t n = p->per_call < KEY_APPENDS - i ? p->per_call : KEY_APPENDS - i;
+        for (size_t j = 0; j < n; j++) {
+            uint8_t learner[LEDGER_LEARNER_LEN];
+            /* All producers reach each new learner at about the same time. */
+            fixture_learner(learner, (uint32_t)(1000 + (i + j) / 3));
+            key_payload(payloads[i + j], p->id, (int)(i + j));
+            reqs[i + j] = fixture_req(learner, "attempt", payloads[i + j]);
+        }
+        enum vt_status st;
+        while ((st = ledger_append_batch(p->l, reqs + i, n, res + i, NULL)) == VT_ERR_BUSY)
+            p->retries++;
+        assert_int_equal(st, VT_OK);
+        for (size_t j = 0; j < n; j++)
+            p->index[i + j] = res[i + j].index;
+    }
+    return NULL;
+}
+
+static void check_payloads(struct ledger *l, const struct key_producer *ps)
+{
+    struct vt_buf pt;
+    vt_buf_init(&pt, 4096);
+    for (int p = 0; p < KEY_PRODUCERS; p++) {
+        for (int i = 0; i < KEY_APPENDS; i++) {
+            char want[32];
+            key_payload(want, p, i);
+            struct vt_error err;
+            for (int trusted = 0; trusted < 2; trusted++) {
+                vt_buf_reset(&pt);
+                enum vt_status st = trusted
+                                        ? ledger_payload_read_trusted(l, ps[p].index[i], &pt, &err)
+                                        : ledger_payload_read(l, ps[p].index[i], &pt, &err);
+                if (st != VT_OK)
+                    fail_msg("event %llu: %s", (unsigned long long)ps[p].index[i], err.msg);
+                assert_int_equal(pt.len, strlen(want));
+                assert_memory_equal(pt.data, want, pt.len);
+            }
+        }
+    }
+    vt_buf_release(&pt);
+}
+
+static void test_new_keys_across_failed_batches(void **state)
+{
+    struct fx *f = *state;
+    ledger_close(f->l);
+    struct flaky fl = {0, 0};
+    struct ledger_sequencer seq = {flaky_submit, &fl};
+    struct ledger_options o;
+    ledger_options_init(&o);
+    o.key = &f->key;
+    o.origin = "test.example/ledger";
+    o.sequencer = &seq;
+    struct vt_error err;
+    assert_int_equal(ledger_open(f->dir, &o, &f->l, &err), VT_OK);
+
+    struct key_producer *ps = calloc(KEY_PRODUCERS, sizeof(*ps));
+    pthread_t t[KEY_PRODUCERS];
+    for (int i = 0; i < KEY_PRODUCERS; i++) {
+        ps[i].l = f->l;
+        ps[i].id = i;
+        ps[i].per_call = i % 2 ? 1 : 150;
+        pthread_create(&t[i], NULL, produce_first_events, &ps[i]);
+    }
+    int retries = 0;
+    for (int i = 0; i < KEY_PRODUCERS; i++) {
+        pthread_join(t[i], NULL);
+        retries += ps[i].retries;
+    }
+    assert_true(retries > 0 && fl.refused > 0);
+    assert_int_equal(ledger_size(f->l), KEY_PRODUCERS * KEY_APPENDS);
+    check_payloads(f->l, ps);
+    assert_int_equal(ledger_check(f->l, NULL, &err), VT_OK);
+    for (uint32_t n = 0; n < KEY_APPENDS / 3; n += 7) {
+        uint8_t learner[LEDGER_LEARNER_LEN];
+        fixture_learner(learner, 1000 + n);
+        struct ledger_chain_report rep;
+        assert_int_equal(ledger_verify_learner(f->l, learner, &rep, &err), VT_OK);
+        assert_int_equal(rep.payloads_checked, rep.events);
+    }
+
+    /* The keys are on disk, not only in the writer's cache. */
+    ledger_close(f->l);
+    f->l = fixture_open(f->dir, &f->key, 0);
+    check_payloads(f->l, ps);
+    free(ps);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +462,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_in_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_small_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_custom_sequencer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_keys_across_failed_batches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
