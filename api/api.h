@@ -32,6 +32,8 @@
 
 #define API_PATH_MAX 1024
 #define API_HOST_MAX 256
+#define API_XAPI_BASIC_MAX 16  /* xapi_basic entries */
+#define API_XAPI_BASIC_LEN 200 /* "user:password" + NUL */
 
 enum api_log_level {
     API_LOG_ERROR,
@@ -61,6 +63,10 @@ struct api_config {
     unsigned drain_seconds;          /* how long a shutdown waits for in-flight work (30) */
     unsigned batch_ms;               /* ledger group-commit window */
     enum api_log_level log_level;
+    /* xAPI clients made at start, "user:password" each (key xapi_basic, repeatable).
+     * Secrets: the server wipes its copy once they are provisioned. */
+    char xapi_basic[API_XAPI_BASIC_MAX][API_XAPI_BASIC_LEN];
+    unsigned n_xapi_basic;
 };
 
 /* Fills c with the defaults listed above and in specs/api.md §2. */

@@ -17,6 +17,8 @@
 #include "ledger/ledger.h"
 #include "twin/twin.h"
 
+struct xapi_store;
+
 /* ---------------------------------------------------------------------------------------
  * Logging (logfmt on stderr). The level test comes first so that arguments of a
  * suppressed line are never evaluated.
@@ -161,6 +163,7 @@ struct api_session {
 enum api_method_flags {
     API_M_PUBLIC = 1u << 0,  /* no login needed */
     API_M_LEARNER = 1u << 1, /* params.learner: the learner itself, or consent_scope */
+    API_M_CBOR = 1u << 2,    /* in binary frames, reads its params as CBOR (call.cbor_params) */
 };
 
 struct api_call;
@@ -220,6 +223,8 @@ enum api_http_method {
     API_HTTP_GET,
     API_HTTP_HEAD,
     API_HTTP_POST,
+    API_HTTP_PUT,
+    API_HTTP_DELETE,
     API_HTTP_OTHER,
 };
 
@@ -227,6 +232,33 @@ enum api_http_method {
 #define API_SUBS_PER_JOB 16
 #define API_SUBS_PER_CONN 256
 #define API_CTYPE_MAX 128
+#define API_ARGS_MAX 8192
+#define API_XHDRS_MAX 1024
+
+/*
+ * What the xAPI and Caliper routes read from a request beyond the common fields, copied on
+ * the service thread because the headers are gone once the job reaches a worker. A value
+ * too long for its field is kept as "\x01" so that it can never match (If-Match) or parse.
+ */
+struct api_http_xreq {
+    bool on; /* the path is under /xapi */
+    bool has_version, has_if_match, has_if_none_match, has_basic, has_length;
+    char version[32];
+    char if_match[96];
+    char if_none_match[96];
+    char accept_language[128];
+    char basic[256]; /* base64 of "user:password"; wiped by the route */
+    /* query arguments as lws decoded them: n_args NUL-terminated "name=value" strings */
+    char args[API_ARGS_MAX];
+    unsigned n_args;
+    bool args_overflow;
+    /* extra response headers, "name: value\n" lines, and an owned content type */
+    char out_headers[API_XHDRS_MAX];
+    char out_ctype[API_CTYPE_MAX];
+};
+
+/* Appends one response header line to x->out_headers (dropped when it does not fit). */
+void api_xreq_header(struct api_http_xreq *x, const char *name, const char *value);
 
 struct api_job {
     struct api_job *next;
@@ -246,6 +278,7 @@ struct api_job {
     char bearer[API_TOKEN_MAX];
     bool has_bearer;
     bool refuse; /* received while draining: answer "shutting down" */
+    struct api_http_xreq x;
     /* twin.subscribe calls of this message, handed to the connection on completion */
     unsigned n_subs;
     uint8_t subs[API_SUBS_PER_JOB][LEDGER_LEARNER_LEN];
@@ -332,6 +365,11 @@ bool api_challenge_take(struct api_challenges *c, const char *challenge, int64_t
 
 enum vt_status api_cbor_to_json(const uint8_t *data, size_t n, size_t max_depth, json_t **out,
                                 struct vt_error *err);
+/* The same for decoded items; hole (an item inside it, or NULL) becomes an empty object. */
+enum vt_status api_cbor_item_to_json(const cbor_item_t *it, const cbor_item_t *hole, json_t **out,
+                                     struct vt_error *err);
+/* What api_cbor_item_to_json would refuse in it, without converting. */
+enum vt_status api_cbor_json_check(const cbor_item_t *it, struct vt_error *err);
 enum vt_status api_json_to_cbor(const json_t *v, struct vt_buf *out, struct vt_error *err);
 
 /* ---------------------------------------------------------------------------------------
@@ -345,6 +383,9 @@ struct api_call {
     const struct api_method *method;
     json_t *error_data; /* optional "data" of the error object (owned) */
     int rpc_code;       /* overrides the status mapping when nonzero */
+    /* API_M_CBOR methods called in a binary frame: the params map as decoded (its JSON
+     * params are then empty). Borrowed; lives as the call. */
+    const cbor_item_t *cbor_params;
 };
 
 /* Runs one WebSocket message (single request or batch) and writes the response frame. */
@@ -448,6 +489,30 @@ enum vt_status api_status_list_text(struct api_server *s, const char *id, struct
 /* HTTP routes run on a worker (http.c). */
 void api_http_run(struct api_server *s, struct api_job *job);
 unsigned api_http_route_of(const char *path);
+/* True for paths the xAPI / Caliper handlers own (their requests fill job->x). */
+bool api_http_is_xapi(const char *path);
+
+/* The xAPI LRS under /xapi/ (xapi_http.c), run on a worker like every HTTP route; it
+ * answers every request itself, with job->x.out_headers. */
+void api_xapi_http_run(struct api_server *s, struct api_job *job);
+
+/* ---------------------------------------------------------------------------------------
+ * HTTP Basic credentials for xAPI clients (principals.c): user names map to data-source
+ * principals; passwords are kept as Argon2id strings (crypto_pwhash_str). Verified
+ * credentials are remembered in memory as keyed BLAKE2b tags so that a client's every
+ * request does not pay for Argon2.
+ */
+
+#define API_BASIC_USER_MAX 64
+#define API_BASIC_PASS_MAX 128
+
+/* Makes sure user exists with this password: creates a data-source principal named user
+ * with a Basic credential, or replaces the password of an existing one. Persists. */
+enum vt_status api_store_basic_provision(struct api_store *st, const char *user,
+                                         const char *password, struct vt_error *err);
+/* Resolves Basic credentials to their principal; false when unknown or wrong. */
+bool api_store_basic_check(struct api_store *st, const char *user, const char *password,
+                           struct api_principal *out);
 
 /* ---------------------------------------------------------------------------------------
  * The twin projection (twin_feed.c)
@@ -495,6 +560,7 @@ struct api_server {
     _Atomic(struct cred_issuer *) issuer;
     pthread_mutex_t issuer_mu;
     struct api_store *store;
+    struct xapi_store *xapi; /* <data>/xapi, opened after the ledger */
     struct twin *twin;
     pthread_mutex_t twin_mu;
     struct api_twin_feed *feed;

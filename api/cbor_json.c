@@ -8,8 +8,13 @@
 
 #include "api/api_int.h"
 
-static enum vt_status to_json(const cbor_item_t *it, json_t **out, struct vt_error *err)
+static enum vt_status to_json(const cbor_item_t *it, const cbor_item_t *hole, json_t **out,
+                              struct vt_error *err)
 {
+    if (it == hole) {
+        *out = json_object();
+        return VT_OK;
+    }
     switch (cbor_typeof(it)) {
     case CBOR_TYPE_UINT: {
         uint64_t v = cbor_get_int(it);
@@ -39,7 +44,7 @@ static enum vt_status to_json(const cbor_item_t *it, json_t **out, struct vt_err
         cbor_item_t **items = cbor_array_handle(it);
         for (size_t i = 0; i < cbor_array_size(it); i++) {
             json_t *v;
-            enum vt_status rc = to_json(items[i], &v, err);
+            enum vt_status rc = to_json(items[i], hole, &v, err);
             if (rc != VT_OK) {
                 json_decref(a);
                 return rc;
@@ -63,7 +68,7 @@ static enum vt_status to_json(const cbor_item_t *it, json_t **out, struct vt_err
             k[kn] = '\0';
             json_t *v;
             enum vt_status rc = strlen(k) == kn
-                                    ? to_json(pairs[i].value, &v, err)
+                                    ? to_json(pairs[i].value, hole, &v, err)
                                     : vt_error_set(err, VT_ERR_INVALID, "map key contains U+0000");
             if (rc == VT_OK && json_object_set_new(o, k, v) != 0)
                 rc = vt_error_set(err, VT_ERR_INVALID, "map key is not valid UTF-8");
@@ -109,9 +114,74 @@ enum vt_status api_cbor_to_json(const uint8_t *data, size_t n, size_t max_depth,
     enum vt_status rc = vt_cbor_decode(data, n, max_depth, &it, err);
     if (rc != VT_OK)
         return rc;
-    rc = to_json(it, out, err);
+    rc = to_json(it, NULL, out, err);
     cbor_decref(&it);
     return rc;
+}
+
+enum vt_status api_cbor_item_to_json(const cbor_item_t *it, const cbor_item_t *hole, json_t **out,
+                                     struct vt_error *err)
+{
+    *out = NULL;
+    return to_json(it, hole, out, err);
+}
+
+static enum vt_status check_text(const uint8_t *p, size_t n, const char *what, struct vt_error *err)
+{
+    if (memchr(p, 0, n))
+        return vt_error_set(err, VT_ERR_INVALID, "%s contains U+0000", what);
+    if (vt_utf8_invalid_at(p, n) != n)
+        return vt_error_set(err, VT_ERR_INVALID, "%s is not valid UTF-8", what);
+    return VT_OK;
+}
+
+/* The refusals of to_json, without building anything. */
+enum vt_status api_cbor_json_check(const cbor_item_t *it, struct vt_error *err)
+{
+    switch (cbor_typeof(it)) {
+    case CBOR_TYPE_UINT:
+    case CBOR_TYPE_NEGINT:
+    case CBOR_TYPE_BYTESTRING:
+        return VT_OK;
+    case CBOR_TYPE_STRING:
+        return check_text(cbor_string_handle(it), cbor_string_length(it), "text string", err);
+    case CBOR_TYPE_ARRAY: {
+        cbor_item_t **items = cbor_array_handle(it);
+        for (size_t i = 0; i < cbor_array_size(it); i++) {
+            enum vt_status rc = api_cbor_json_check(items[i], err);
+            if (rc != VT_OK)
+                return rc;
+        }
+        return VT_OK;
+    }
+    case CBOR_TYPE_MAP: {
+        struct cbor_pair *pairs = cbor_map_handle(it);
+        for (size_t i = 0; i < cbor_map_size(it); i++) {
+            if (!cbor_isa_string(pairs[i].key))
+                return vt_error_set(err, VT_ERR_INVALID, "map key is not a text string");
+            enum vt_status rc = check_text(cbor_string_handle(pairs[i].key),
+                                           cbor_string_length(pairs[i].key), "map key", err);
+            if (rc == VT_OK)
+                rc = api_cbor_json_check(pairs[i].value, err);
+            if (rc != VT_OK)
+                return rc;
+        }
+        return VT_OK;
+    }
+    case CBOR_TYPE_FLOAT_CTRL:
+        if (cbor_float_ctrl_is_ctrl(it)) {
+            uint8_t c = cbor_ctrl_value(it);
+            if (c == CBOR_CTRL_TRUE || c == CBOR_CTRL_FALSE || c == CBOR_CTRL_NULL)
+                return VT_OK;
+            return vt_error_set(err, VT_ERR_UNSUPPORTED, "simple value %u has no JSON form", c);
+        }
+        if (!isfinite(cbor_float_get_float(it)))
+            return vt_error_set(err, VT_ERR_INVALID, "NaN and infinities have no JSON form");
+        return VT_OK;
+    case CBOR_TYPE_TAG:
+        return vt_error_set(err, VT_ERR_UNSUPPORTED, "CBOR tags are not used in messages");
+    }
+    return vt_error_set(err, VT_ERR_INVALID, "unknown CBOR item");
 }
 
 static cbor_item_t *to_cbor(const json_t *v)

@@ -80,6 +80,22 @@ static enum vt_status set_listen(struct api_config *c, const char *v, struct vt_
     return VT_OK;
 }
 
+static enum vt_status add_xapi_basic(struct api_config *c, const char *v, struct vt_error *err)
+{
+    /* The value is a secret: errors never repeat it. */
+    const char *colon = strchr(v, ':');
+    size_t ul = colon ? (size_t)(colon - v) : 0;
+    if (!colon || ul == 0 || ul > 64 || colon[1] == '\0' || strlen(colon + 1) > 128)
+        return vt_error_set(err, VT_ERR_INVALID,
+                            "invalid value for 'xapi_basic' (want USER:PASS, user 1..64 and "
+                            "password 1..128 bytes)");
+    if (c->n_xapi_basic >= API_XAPI_BASIC_MAX)
+        return vt_error_set(err, VT_ERR_INVALID, "more than %d xapi_basic entries",
+                            API_XAPI_BASIC_MAX);
+    snprintf(c->xapi_basic[c->n_xapi_basic++], API_XAPI_BASIC_LEN, "%s", v);
+    return VT_OK;
+}
+
 struct key_doc {
     const char *key;
     const char *def;
@@ -105,6 +121,7 @@ static const struct key_doc keys[] = {
     {"drain_seconds", "30", "how long SIGINT/SIGTERM waits for in-flight requests"},
     {"batch_ms", "1", "ledger group-commit window in milliseconds"},
     {"log_level", "info", "error, warn, info or debug"},
+    {"xapi_basic", "", "USER:PASS of an xAPI client made at start (repeatable)"},
 };
 
 void api_config_print_keys(void)
@@ -142,6 +159,8 @@ enum vt_status api_config_set(struct api_config *c, const char *key, const char 
         }
         return vt_error_set(err, VT_ERR_INVALID, "invalid log_level '%s'", v);
     }
+    if (!strcmp(key, "xapi_basic"))
+        return add_xapi_basic(c, v, err);
     if (!strcmp(key, "rate") || !strcmp(key, "burst")) {
         char *end;
         double d = strtod(v, &end);

@@ -6,6 +6,7 @@
  *   admin.key         development administrator key, created with the first principal
  *   admin.token       its bearer token (mode 0600); move both away in production
  *   ledger/           the ledger (LMDB environments and the KEK)
+ *   xapi/             the xAPI store: statement indexes and documents (specs/xapi.md §6)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "api/api_int.h"
+#include "api/xapi.h"
 
 void api_datadir_path(const struct api_config *c, const char *name, char out[API_PATH_MAX + 64])
 {
@@ -177,6 +181,21 @@ enum vt_status api_datadir_open(struct api_server *s, struct vt_error *err)
     if (rc != VT_OK)
         return vt_error_prefix(err, "cannot open ledger '%s'", path);
 
+    api_datadir_path(&s->cfg, "xapi", path);
+    rc = xapi_store_open(path, s->ledger, &s->xapi, err);
+    if (rc != VT_OK)
+        return vt_error_prefix(err, "cannot open xapi store '%s'", path);
+    for (unsigned i = 0; i < s->cfg.n_xapi_basic && rc == VT_OK; i++) {
+        char *entry = s->cfg.xapi_basic[i];
+        char *colon = strchr(entry, ':');
+        VT_ASSERT(colon != NULL); /* api_config_set checked the form */
+        *colon = '\0';
+        rc = api_store_basic_provision(s->store, entry, colon + 1, err);
+    }
+    sodium_memzero(s->cfg.xapi_basic, sizeof(s->cfg.xapi_basic));
+    if (rc != VT_OK)
+        return rc;
+
     s->consents = api_consents_new();
     rc = api_consents_load(s->consents, s->ledger, err);
     if (rc != VT_OK)
@@ -187,6 +206,8 @@ enum vt_status api_datadir_open(struct api_server *s, struct vt_error *err)
 
 void api_datadir_close(struct api_server *s)
 {
+    xapi_store_close(s->xapi);
+    s->xapi = NULL;
     ledger_close(s->ledger);
     s->ledger = NULL;
     api_store_close(s->store);

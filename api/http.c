@@ -19,7 +19,13 @@ enum route {
     R_VERIFY_VP,
     R_CHALLENGES,
     R_OTHER,
+    R_XAPI,
 };
+
+bool api_http_is_xapi(const char *path)
+{
+    return !strncmp(path, "/xapi/", 6) || !strcmp(path, "/xapi");
+}
 
 unsigned api_http_route_of(const char *path)
 {
@@ -43,6 +49,8 @@ unsigned api_http_route_of(const char *path)
         return R_VERIFY_VP;
     if (!strcmp(path, "/challenges"))
         return R_CHALLENGES;
+    if (api_http_is_xapi(path))
+        return R_XAPI;
     return R_OTHER;
 }
 
@@ -205,7 +213,10 @@ void api_http_run(struct api_server *s, struct api_job *job)
     struct vt_error err;
     vt_error_clear(&err);
 
-    if (job->refuse) {
+    if (route == R_XAPI) {
+        /* The LRS answers every request itself, refusals included (version header). */
+        api_xapi_http_run(s, job);
+    } else if (job->refuse) {
         body_error(job, 503, "the server is shutting down");
     } else if (route == R_OTHER) {
         body_error(job, 404, "not found");

@@ -20,13 +20,15 @@ enum vt_status api_verify_document(struct api_server *s, const json_t *doc, cons
     struct cred_verify_options opt;
     cred_verify_options_init(&opt);
     opt.trust = s->trust;
-    /* The service's own credentials: its key history and its live status lists. */
+    /* The service's own credentials: its key history and its live status lists, whose
+     * verified bitstrings the issuer keeps decoded until it re-signs them. */
     struct cred_issuer *iss = atomic_load(&s->issuer);
     if (iss) {
         opt.key_lookup = cred_issuer_key_lookup;
         opt.key_lookup_ctx = iss;
-        opt.status_lookup = cred_issuer_status_lookup;
-        opt.status_lookup_ctx = iss;
+        opt.status_fetch = cred_issuer_status_fetch;
+        opt.status_fetch_ctx = iss;
+        opt.status_cache = cred_issuer_status_cache(iss);
     }
     opt.challenge = challenge;
     opt.domain = domain;

@@ -2,6 +2,10 @@
  * ledger.*: appends (blocking until durable, on this worker), reads of a learner's chain,
  * proofs and checkpoints. Payloads travel as JSON ("payload", stored as its RFC 8785
  * canonical bytes) or as raw bytes ("payload_b64u", a byte string in CBOR frames).
+ *
+ * In binary frames the appends read their params as CBOR (API_M_CBOR): a payload byte
+ * string goes to the ledger straight from the decoded message, neither copied nor turned
+ * into base64url text and back.
  */
 #include <string.h>
 
@@ -64,6 +68,118 @@ static void append_release(struct append_in *in)
     vt_buf_release(&in->id);
 }
 
+/* ---------------------------------------------------------------------------------------
+ * The same params as CBOR items. The checks and messages are those of append_parse, so
+ * both frame types refuse the same requests alike.
+ */
+
+/* A member of an event map: NULL when absent or null, as for the JSON form. */
+static const cbor_item_t *cbor_member(const cbor_item_t *map, const char *key)
+{
+    const cbor_item_t *v = vt_cbor_map_get_str(map, key);
+    if (v && cbor_isa_float_ctrl(v) && cbor_float_ctrl_is_ctrl(v) &&
+        cbor_ctrl_value(v) == CBOR_CTRL_NULL)
+        return NULL;
+    return v;
+}
+
+static bool cbor_text(const cbor_item_t *v, const char **p, size_t *n)
+{
+    if (!cbor_isa_string(v) || !cbor_string_is_definite(v))
+        return false;
+    *p = (const char *)cbor_string_handle(v);
+    *n = cbor_string_length(v);
+    return true;
+}
+
+/* An event read from CBOR: the ledger takes the type as a C string, so it is copied out. */
+struct append_cbor {
+    struct append_in in;
+    char type[LEDGER_TYPE_MAX + 1];
+};
+
+/* Fills a->in.req from an event map. A payload byte string is referenced in place: it lives
+ * as the decoded message. */
+static enum vt_status append_parse_cbor(const cbor_item_t *ev, struct append_cbor *a,
+                                        size_t payload_max, struct vt_error *err)
+{
+    struct append_in *in = &a->in;
+    memset(&in->req, 0, sizeof(in->req));
+    vt_buf_init(&in->payload, payload_max);
+    vt_buf_init(&in->id, LEDGER_EVENT_ID_MAX);
+    if (!cbor_isa_map(ev))
+        return vt_error_set(err, VT_ERR_INVALID, "an event must be an object");
+    const cbor_item_t *learner = cbor_member(ev, "learner");
+    const cbor_item_t *type = cbor_member(ev, "type");
+    const cbor_item_t *b64 = cbor_member(ev, "payload_b64u");
+    const cbor_item_t *event_id = cbor_member(ev, "event_id");
+    /* As in JSON, where a null payload is stored as the JSON text null. */
+    const cbor_item_t *payload = vt_cbor_map_get_str(ev, "payload");
+    const char *p;
+    size_t n;
+    if (!learner)
+        return vt_error_set(err, VT_ERR_INVALID, "missing param 'learner'");
+    if (!cbor_text(learner, &p, &n))
+        return vt_error_set(err, VT_ERR_INVALID, "param 'learner' must be a string");
+    struct vt_buf lb;
+    vt_buf_init(&lb, LEDGER_LEARNER_LEN);
+    bool hex_ok = n == 2 * LEDGER_LEARNER_LEN && vt_hex_decode(p, n, &lb, NULL) == VT_OK;
+    if (hex_ok)
+        memcpy(in->req.learner, lb.data, LEDGER_LEARNER_LEN);
+    vt_buf_release(&lb);
+    if (!hex_ok)
+        return vt_error_set(err, VT_ERR_INVALID, "learner must be 32 hex digits");
+    if (!type)
+        return vt_error_set(err, VT_ERR_INVALID, "missing param 'type'");
+    if (!cbor_text(type, &p, &n))
+        return vt_error_set(err, VT_ERR_INVALID, "param 'type' must be a string");
+    /* Longer names are refused by the ledger as unknown types, event by event. */
+    n = n < LEDGER_TYPE_MAX ? n : LEDGER_TYPE_MAX;
+    memcpy(a->type, p, n);
+    a->type[n] = '\0';
+    if (b64 && !cbor_isa_bytestring(b64) && !cbor_isa_string(b64))
+        return vt_error_set(err, VT_ERR_INVALID, "param 'payload_b64u' must be a string");
+    if (event_id && !cbor_isa_string(event_id))
+        return vt_error_set(err, VT_ERR_INVALID, "param 'event_id' must be a string");
+    if (payload && b64)
+        return vt_error_set(err, VT_ERR_INVALID, "give payload or payload_b64u, not both");
+    enum vt_status rc = VT_OK;
+    if (b64 && cbor_isa_bytestring(b64) && cbor_bytestring_is_definite(b64)) {
+        if (cbor_bytestring_length(b64) > payload_max)
+            rc = vt_error_set(err, VT_ERR_TOO_LARGE, "buffer would exceed its cap of %zu bytes",
+                              payload_max);
+        in->req.payload = cbor_bytestring_handle(b64);
+        in->req.payload_len = cbor_bytestring_length(b64);
+    } else if (b64 && cbor_text(b64, &p, &n)) {
+        rc = vt_base64url_decode(p, n, &in->payload, err);
+        in->req.payload = in->payload.data;
+        in->req.payload_len = in->payload.len;
+    } else if (b64) {
+        rc = vt_error_set(err, VT_ERR_INVALID, "param 'payload_b64u' must be a string");
+    } else if (payload) {
+        json_t *j = NULL;
+        rc = api_cbor_item_to_json(payload, NULL, &j, err);
+        if (rc == VT_OK)
+            rc = vt_jcs_write(j, &in->payload, err);
+        json_decref(j);
+        in->req.payload = in->payload.data;
+        in->req.payload_len = in->payload.len;
+    }
+    if (rc != VT_OK)
+        return vt_error_prefix(err, "payload");
+    if (event_id) {
+        if (!cbor_text(event_id, &p, &n) || memchr(p, 0, n) || vt_utf8_invalid_at(p, n) != n)
+            return vt_error_set(err, VT_ERR_INVALID, "param 'event_id' must be a string");
+        if (n == 0 || n > LEDGER_EVENT_ID_MAX)
+            return vt_error_set(err, VT_ERR_INVALID, "event_id must be 1..%d bytes",
+                                LEDGER_EVENT_ID_MAX);
+        in->req.event_id = (const uint8_t *)p;
+        in->req.event_id_len = n;
+    }
+    in->req.type = a->type;
+    return VT_OK;
+}
+
 static json_t *append_result_json(const struct ledger_append_result *r)
 {
     json_t *o = json_object();
@@ -76,38 +192,53 @@ static json_t *append_result_json(const struct ledger_append_result *r)
 
 API_METHOD(api_m_ledger_append)
 {
-    struct append_in in;
-    enum vt_status rc = append_parse(params, &in, call->srv->cfg.max_message, err);
+    struct append_cbor a;
+    struct append_in *in = &a.in;
+    enum vt_status rc =
+        call->cbor_params
+            ? append_parse_cbor(call->cbor_params, &a, call->srv->cfg.max_message, err)
+            : append_parse(params, in, call->srv->cfg.max_message, err);
     if (rc == VT_OK) {
         struct ledger_append_result res;
-        rc = ledger_append(call->srv->ledger, &in.req, &res, err);
+        rc = ledger_append(call->srv->ledger, &in->req, &res, err);
         api_metrics_append_batch(call->srv->metrics, 1);
         if (rc == VT_OK)
             *result = append_result_json(&res);
     }
-    append_release(&in);
+    append_release(in);
     return rc;
 }
 
 API_METHOD(api_m_ledger_append_batch)
 {
-    const json_t *events = vt_json_get_arr(params, "events");
-    if (!events)
-        return vt_error_set(err, VT_ERR_INVALID, "missing param 'events' (an array)");
-    size_t n = json_array_size(events);
+    const cbor_item_t *cevents = NULL;
+    const json_t *events = NULL;
+    size_t n;
+    if (call->cbor_params) {
+        cevents = vt_cbor_map_get_str(call->cbor_params, "events");
+        if (!cevents || !cbor_isa_array(cevents))
+            return vt_error_set(err, VT_ERR_INVALID, "missing param 'events' (an array)");
+        n = cbor_array_size(cevents);
+    } else {
+        events = vt_json_get_arr(params, "events");
+        if (!events)
+            return vt_error_set(err, VT_ERR_INVALID, "missing param 'events' (an array)");
+        n = json_array_size(events);
+    }
     if (n == 0 || n > APPEND_BATCH_MAX)
         return vt_error_set(err, VT_ERR_INVALID, "events must hold 1..%d events", APPEND_BATCH_MAX);
-    struct append_in *in = vt_calloc(n, sizeof(*in));
+    struct append_cbor *in = vt_calloc(n, sizeof(*in));
     struct ledger_append_req *reqs = vt_calloc(n, sizeof(*reqs));
     struct ledger_append_result *res = vt_calloc(n, sizeof(*res));
     enum vt_status rc = VT_OK;
     size_t parsed = 0;
     for (; parsed < n && rc == VT_OK; parsed++) {
-        rc = append_parse(json_array_get(events, parsed), &in[parsed], call->srv->cfg.max_message,
-                          err);
+        size_t max = call->srv->cfg.max_message;
+        rc = cevents ? append_parse_cbor(cbor_array_handle(cevents)[parsed], &in[parsed], max, err)
+                     : append_parse(json_array_get(events, parsed), &in[parsed].in, max, err);
         if (rc != VT_OK)
             vt_error_prefix(err, "events[%zu]", parsed);
-        reqs[parsed] = in[parsed].req;
+        reqs[parsed] = in[parsed].in.req;
     }
     if (rc == VT_OK) {
         struct vt_error first;
@@ -134,7 +265,7 @@ API_METHOD(api_m_ledger_append_batch)
         *result = o;
     }
     for (size_t i = 0; i < parsed; i++)
-        append_release(&in[i]);
+        append_release(&in[i].in);
     free(in);
     free(reqs);
     free(res);

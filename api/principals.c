@@ -22,6 +22,15 @@ struct token_rec {
     int64_t expires_ms;
 };
 
+struct basic_rec {
+    char user[API_BASIC_USER_MAX + 1];
+    char hash[crypto_pwhash_STRBYTES];
+    char did[VT_DIDKEY_MAX];
+};
+
+#define BASIC_MAX 1024
+#define BASIC_CACHE 64
+
 struct api_store {
     pthread_rwlock_t lock;
     char path[API_PATH_MAX + 64];
@@ -29,6 +38,13 @@ struct api_store {
     size_t n, cap;
     struct token_rec *t;
     size_t tn, tcap;
+    struct basic_rec *b;
+    size_t bn;
+    /* Tags of recently verified Basic credentials (ring), under cache_mu. */
+    pthread_mutex_t cache_mu;
+    uint8_t cache_key[crypto_generichash_KEYBYTES];
+    uint8_t cache[BASIC_CACHE][crypto_generichash_BYTES];
+    unsigned cache_next;
 };
 
 static const char *const role_names[API_ROLE_COUNT] = {"admin",    "source",   "learner",
@@ -91,6 +107,13 @@ static enum vt_status save_locked(struct api_store *st, struct vt_error *err)
     json_object_set_new(doc, "version", json_integer(1));
     json_object_set_new(doc, "principals", ps);
     json_object_set_new(doc, "tokens", ts);
+    if (st->bn > 0) {
+        json_t *bs = json_array();
+        for (size_t i = 0; i < st->bn; i++)
+            json_array_append_new(bs, json_pack("{s:s,s:s,s:s}", "user", st->b[i].user, "hash",
+                                                st->b[i].hash, "principal", st->b[i].did));
+        json_object_set_new(doc, "basic", bs);
+    }
     char *text = json_dumps(doc, JSON_INDENT(1) | JSON_SORT_KEYS);
     json_decref(doc);
     if (!text)
@@ -136,6 +159,33 @@ static enum vt_status save_locked(struct api_store *st, struct vt_error *err)
 out:
     free(text);
     return rc;
+}
+
+static enum vt_status load_basic(struct api_store *st, const json_t *bs, struct vt_error *err)
+{
+    if (!bs)
+        return VT_OK;
+    if (!json_is_array(bs) || json_array_size(bs) > BASIC_MAX)
+        return vt_error_set(err, VT_ERR_INVALID, "malformed basic credentials in '%s'", st->path);
+    st->b = vt_calloc(BASIC_MAX, sizeof(*st->b));
+    size_t i;
+    json_t *v;
+    json_array_foreach(bs, i, v)
+    {
+        const char *user = vt_json_get_str(v, "user");
+        const char *hash = vt_json_get_str(v, "hash");
+        const char *did = vt_json_get_str(v, "principal");
+        struct basic_rec *r = &st->b[st->bn];
+        if (!user || !hash || !did || strlen(user) >= sizeof(r->user) ||
+            strlen(hash) >= sizeof(r->hash) || strlen(did) >= sizeof(r->did))
+            return vt_error_set(err, VT_ERR_INVALID, "malformed basic credential %zu in '%s'", i,
+                                st->path);
+        snprintf(r->user, sizeof(r->user), "%s", user);
+        snprintf(r->hash, sizeof(r->hash), "%s", hash);
+        snprintf(r->did, sizeof(r->did), "%s", did);
+        st->bn++;
+    }
+    return VT_OK;
 }
 
 static enum vt_status load(struct api_store *st, struct vt_error *err)
@@ -221,6 +271,8 @@ static enum vt_status load(struct api_store *st, struct vt_error *err)
             st->t[st->tn++] = t;
         }
     }
+    if (rc == VT_OK)
+        rc = load_basic(st, json_object_get(doc, "basic"), err);
     json_decref(doc);
     return rc;
 }
@@ -229,6 +281,8 @@ enum vt_status api_store_open(const char *path, struct api_store **out, struct v
 {
     struct api_store *st = vt_calloc(1, sizeof(*st));
     pthread_rwlock_init(&st->lock, NULL);
+    pthread_mutex_init(&st->cache_mu, NULL);
+    vt_random_bytes(st->cache_key, sizeof(st->cache_key));
     snprintf(st->path, sizeof(st->path), "%s", path);
     enum vt_status rc = load(st, err);
     if (rc != VT_OK) {
@@ -246,6 +300,9 @@ void api_store_close(struct api_store *st)
     sodium_memzero(st->t, st->tcap * sizeof(*st->t));
     free(st->t);
     free(st->p);
+    free(st->b);
+    sodium_memzero(st->cache_key, sizeof(st->cache_key));
+    pthread_mutex_destroy(&st->cache_mu);
     pthread_rwlock_destroy(&st->lock);
     free(st);
 }
@@ -400,4 +457,140 @@ json_t *api_store_list_json(struct api_store *st)
         json_array_append_new(a, principal_json(&st->p[i]));
     pthread_rwlock_unlock(&st->lock);
     return a;
+}
+
+/* ---------------------------------------------------------------------------------------
+ * HTTP Basic credentials
+ */
+
+static struct basic_rec *basic_find_locked(struct api_store *st, const char *user)
+{
+    for (size_t i = 0; i < st->bn; i++) {
+        if (!strcmp(st->b[i].user, user))
+            return &st->b[i];
+    }
+    return NULL;
+}
+
+/* The cache tag covers the stored hash, so a changed password never hits an old entry. */
+static void basic_tag(struct api_store *st, const char *user, const char *password,
+                      const char *hash, uint8_t tag[crypto_generichash_BYTES])
+{
+    crypto_generichash_state h;
+    crypto_generichash_init(&h, st->cache_key, sizeof(st->cache_key), crypto_generichash_BYTES);
+    crypto_generichash_update(&h, (const uint8_t *)user, strlen(user) + 1);
+    crypto_generichash_update(&h, (const uint8_t *)password, strlen(password) + 1);
+    crypto_generichash_update(&h, (const uint8_t *)hash, strlen(hash));
+    crypto_generichash_final(&h, tag, crypto_generichash_BYTES);
+}
+
+static bool basic_cached(struct api_store *st, const uint8_t tag[crypto_generichash_BYTES])
+{
+    bool hit = false;
+    pthread_mutex_lock(&st->cache_mu);
+    for (unsigned i = 0; i < BASIC_CACHE && !hit; i++)
+        hit = sodium_memcmp(st->cache[i], tag, crypto_generichash_BYTES) == 0;
+    pthread_mutex_unlock(&st->cache_mu);
+    return hit;
+}
+
+static void basic_remember(struct api_store *st, const uint8_t tag[crypto_generichash_BYTES])
+{
+    pthread_mutex_lock(&st->cache_mu);
+    memcpy(st->cache[st->cache_next], tag, crypto_generichash_BYTES);
+    st->cache_next = (st->cache_next + 1) % BASIC_CACHE;
+    pthread_mutex_unlock(&st->cache_mu);
+}
+
+bool api_store_basic_check(struct api_store *st, const char *user, const char *password,
+                           struct api_principal *out)
+{
+    if (strlen(user) > API_BASIC_USER_MAX || strlen(password) > API_BASIC_PASS_MAX)
+        return false;
+    char hash[crypto_pwhash_STRBYTES];
+    char did[VT_DIDKEY_MAX];
+    pthread_rwlock_rdlock(&st->lock);
+    struct basic_rec *r = basic_find_locked(st, user);
+    if (r) {
+        memcpy(hash, r->hash, sizeof(hash));
+        memcpy(did, r->did, sizeof(did));
+    }
+    pthread_rwlock_unlock(&st->lock);
+    if (!r)
+        return false;
+    uint8_t tag[crypto_generichash_BYTES];
+    basic_tag(st, user, password, hash, tag);
+    if (!basic_cached(st, tag)) {
+        if (crypto_pwhash_str_verify(hash, password, strlen(password)) != 0)
+            return false;
+        basic_remember(st, tag);
+    }
+    return api_store_find(st, did, out) == VT_OK;
+}
+
+enum vt_status api_store_basic_provision(struct api_store *st, const char *user,
+                                         const char *password, struct vt_error *err)
+{
+    if (!*user || strlen(user) > API_BASIC_USER_MAX || !*password ||
+        strlen(password) > API_BASIC_PASS_MAX)
+        return vt_error_set(err, VT_ERR_INVALID, "invalid basic credential for '%.64s'", user);
+    struct api_principal p;
+    if (api_store_basic_check(st, user, password, &p))
+        return VT_OK;
+    char hash[crypto_pwhash_STRBYTES];
+    if (crypto_pwhash_str(hash, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return vt_error_set(err, VT_ERR_INTERNAL, "cannot hash the password of '%s'", user);
+
+    /* A Basic client signs nothing: its principal's key exists only to give it a DID. */
+    memset(&p, 0, sizeof(p));
+    struct vt_key key;
+    vt_key_generate(&key);
+    vt_didkey_from_public(key.pk, p.did);
+    memcpy(p.pk, key.pk, sizeof(p.pk));
+    vt_key_release(&key);
+    p.roles = API_ROLE_SOURCE;
+    snprintf(p.name, sizeof(p.name), "%s", user);
+    p.created_ms = vt_time_now_ms();
+
+    enum vt_status rc = VT_OK;
+    char did[VT_DIDKEY_MAX];
+    snprintf(did, sizeof(did), "%s", p.did);
+    pthread_rwlock_wrlock(&st->lock);
+    struct basic_rec *r = basic_find_locked(st, user);
+    if (r) {
+        struct basic_rec old = *r;
+        snprintf(did, sizeof(did), "%s", r->did);
+        snprintf(r->hash, sizeof(r->hash), "%s", hash);
+        rc = save_locked(st, err);
+        if (rc != VT_OK)
+            *r = old;
+    } else if (st->bn >= BASIC_MAX || st->n >= STORE_PRINCIPALS_MAX) {
+        rc = vt_error_set(err, VT_ERR_FULL, "too many basic credentials");
+    } else {
+        if (!st->b)
+            st->b = vt_calloc(BASIC_MAX, sizeof(*st->b));
+        r = &st->b[st->bn++];
+        snprintf(r->user, sizeof(r->user), "%s", user);
+        snprintf(r->hash, sizeof(r->hash), "%s", hash);
+        snprintf(r->did, sizeof(r->did), "%s", p.did);
+        if (st->n == st->cap) {
+            st->cap = st->cap ? st->cap * 2 : 16;
+            st->p = vt_realloc(st->p, st->cap * sizeof(*st->p));
+        }
+        st->p[st->n++] = p;
+        rc = save_locked(st, err);
+        if (rc != VT_OK) {
+            st->n--;
+            st->bn--;
+        }
+    }
+    pthread_rwlock_unlock(&st->lock);
+    sodium_memzero(hash, sizeof(hash));
+    if (rc == VT_OK) {
+        char v[2 * API_BASIC_USER_MAX + 8];
+        api_log_value(user, v, sizeof(v));
+        API_LOG(API_LOG_INFO, "xapi.basic_provisioned", "user=%s principal=%s", v, did);
+    }
+    return rc;
 }

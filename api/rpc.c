@@ -142,8 +142,10 @@ static json_t *result_response(json_t *id, json_t *result)
     return r;
 }
 
-/* One request; returns the response, or NULL for a notification. */
-static json_t *run_one(struct api_server *s, struct api_job *job, json_t *req)
+/* One request; returns the response, or NULL for a notification. raw: the request's params
+ * as CBOR, for an API_M_CBOR method in a binary frame. */
+static json_t *run_one(struct api_server *s, struct api_job *job, json_t *req,
+                       const cbor_item_t *raw)
 {
     int64_t t0 = api_mono_ns();
     if (!json_is_object(req))
@@ -171,7 +173,8 @@ static json_t *run_one(struct api_server *s, struct api_job *job, json_t *req)
     vt_error_clear(&err);
     json_t *result = NULL;
     int code = 0;
-    struct api_call call = {.srv = s, .job = job, .sess = &job->sess, .method = m};
+    struct api_call call = {
+        .srv = s, .job = job, .sess = &job->sess, .method = m, .cbor_params = raw};
 
     char rkey[VT_DIDKEY_MAX];
     if (job->sess.authed)
@@ -267,14 +270,76 @@ static void write_out(struct api_server *s, struct api_job *job, json_t *resp)
     (void)s;
 }
 
+/* The params of a binary request that its method reads as CBOR, or NULL. */
+static const cbor_item_t *raw_params(const cbor_item_t *req)
+{
+    if (!cbor_isa_map(req))
+        return NULL;
+    const cbor_item_t *name = vt_cbor_map_get_str(req, "method");
+    const cbor_item_t *params = vt_cbor_map_get_str(req, "params");
+    char buf[64];
+    if (!name || !params || !cbor_isa_map(params) || !cbor_isa_string(name) ||
+        !cbor_string_is_definite(name) || cbor_string_length(name) >= sizeof(buf))
+        return NULL;
+    memcpy(buf, cbor_string_handle(name), cbor_string_length(name));
+    buf[cbor_string_length(name)] = '\0';
+    const struct api_method *m = api_method_find(buf, NULL);
+    return m && (m->flags & API_M_CBOR) ? params : NULL;
+}
+
+/*
+ * A binary message as JSON, except for the params that their methods read as CBOR (bulk
+ * appends: converting their byte strings to base64url text and back would cost more than
+ * the rest of the request). Those stay in *items; (*raws)[i] points at request i's (or
+ * [0] at a single request's), and its JSON params are empty.
+ */
+static enum vt_status binary_message(struct api_server *s, struct api_job *job, cbor_item_t **items,
+                                     json_t **msg, const cbor_item_t ***raws, struct vt_error *err)
+{
+    enum vt_status rc = vt_cbor_decode(job->in.data, job->in.len, s->cfg.max_depth, items, err);
+    if (rc != VT_OK)
+        return rc;
+    const cbor_item_t *it = *items;
+    /* Raw params are refused for what their conversion would refuse, as if converted. */
+    if (!cbor_isa_array(it)) {
+        *raws = vt_calloc(1, sizeof(**raws));
+        (*raws)[0] = raw_params(it);
+        if ((*raws)[0] && (rc = api_cbor_json_check((*raws)[0], err)) != VT_OK)
+            return rc;
+        return api_cbor_item_to_json(it, (*raws)[0], msg, err);
+    }
+    size_t n = cbor_array_size(it);
+    cbor_item_t **reqs = cbor_array_handle(it);
+    *raws = vt_calloc(n > 0 ? n : 1, sizeof(**raws));
+    json_t *a = json_array();
+    for (size_t i = 0; i < n && rc == VT_OK; i++) {
+        json_t *r = NULL;
+        (*raws)[i] = raw_params(reqs[i]);
+        if ((*raws)[i])
+            rc = api_cbor_json_check((*raws)[i], err);
+        if (rc == VT_OK)
+            rc = api_cbor_item_to_json(reqs[i], (*raws)[i], &r, err);
+        if (rc == VT_OK)
+            json_array_append_new(a, r);
+    }
+    if (rc != VT_OK) {
+        json_decref(a);
+        return rc;
+    }
+    *msg = a;
+    return VT_OK;
+}
+
 void api_rpc_run(struct api_server *s, struct api_job *job)
 {
     json_t *msg = NULL;
+    cbor_item_t *items = NULL;
+    const cbor_item_t **raws = NULL;
     struct vt_error err;
     vt_error_clear(&err);
     enum vt_status rc;
     if (job->binary)
-        rc = api_cbor_to_json(job->in.data, job->in.len, s->cfg.max_depth, &msg, &err);
+        rc = binary_message(s, job, &items, &msg, &raws, &err);
     else
         rc = vt_json_parse((const char *)job->in.data, job->in.len, s->cfg.max_message,
                            s->cfg.max_depth, &msg, &err);
@@ -293,7 +358,7 @@ void api_rpc_run(struct api_server *s, struct api_job *job)
         } else {
             resp = json_array();
             for (size_t i = 0; i < n; i++) {
-                json_t *r = run_one(s, job, json_array_get(msg, i));
+                json_t *r = run_one(s, job, json_array_get(msg, i), raws ? raws[i] : NULL);
                 if (r)
                     json_array_append_new(resp, r);
             }
@@ -303,9 +368,12 @@ void api_rpc_run(struct api_server *s, struct api_job *job)
             }
         }
     } else {
-        resp = run_one(s, job, msg);
+        resp = run_one(s, job, msg, raws ? raws[0] : NULL);
     }
     json_decref(msg);
+    free(raws);
+    if (items)
+        cbor_decref(&items);
     vt_buf_reset(&job->out);
     if (resp)
         write_out(s, job, resp);

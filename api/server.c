@@ -385,15 +385,27 @@ static void wake(struct api_server *s)
  * HTTP
  */
 
-static int http_answer_now(struct lws *wsi, struct conn *c, int status, const char *msg)
+static int http_answer_now(struct lws *wsi, struct conn *c, int status, const char *msg, bool xapi)
 {
     struct api_server *s = server_of(wsi);
     struct api_job *job = api_job_new(API_JOB_HTTP, 0, 4096);
     static const uint8_t pre[API_OUT_PRE];
     (void)vt_buf_append(&job->out, pre, sizeof(pre), NULL);
-    (void)vt_buf_printf(&job->out, NULL, "{\"error\":\"%s\",\"status\":%d}", msg, status);
     job->http_status = status;
     job->out_ctype = "application/json";
+    /* xAPI answers carry the version header and name their rule even when refused before
+     * routing (specs/xapi.md §8). */
+    if (xapi) {
+        const char *rule = status == 411   ? "xapi.content-length"
+                           : status == 413 ? "xapi.size-cap"
+                           : status == 414 ? "xapi.uri-length"
+                                           : "xapi.method";
+        (void)vt_buf_printf(&job->out, NULL, "{\"error\":\"%s\",\"rule\":\"%s\",\"status\":%d}",
+                            msg, rule, status);
+        api_xreq_header(&job->x, "x-experience-api-version", "2.0.0");
+    } else {
+        (void)vt_buf_printf(&job->out, NULL, "{\"error\":\"%s\",\"status\":%d}", msg, status);
+    }
     reg_add(s, c, wsi, false);
     job->conn_id = c->id;
     api_job_free(c->resp);
@@ -401,6 +413,69 @@ static int http_answer_now(struct lws *wsi, struct conn *c, int status, const ch
     c->resp_phase = 0;
     lws_callback_on_writable(wsi);
     return 0;
+}
+
+void api_xreq_header(struct api_http_xreq *x, const char *name, const char *value)
+{
+    size_t used = strlen(x->out_headers);
+    size_t need = strlen(name) + 2 + strlen(value) + 1;
+    if (used + need >= sizeof(x->out_headers) || strchr(value, '\n') || strchr(value, '\r'))
+        return;
+    snprintf(x->out_headers + used, sizeof(x->out_headers) - used, "%s: %s\n", name, value);
+}
+
+/* Copies a header into dst; a value that does not fit becomes "\x01" (never matches). */
+static bool copy_hdr(struct lws *wsi, enum lws_token_indexes t, char *dst, size_t n)
+{
+    int len = lws_hdr_total_length(wsi, t);
+    if (len <= 0)
+        return false;
+    if ((size_t)len >= n || lws_hdr_copy(wsi, dst, (int)n, t) < 0)
+        snprintf(dst, n, "\x01");
+    return true;
+}
+
+static void xreq_read(struct lws *wsi, struct api_job *job)
+{
+    struct api_http_xreq *x = &job->x;
+    x->on = true;
+    static const char vname[] = "x-experience-api-version:";
+    int vl = lws_hdr_custom_length(wsi, vname, (int)strlen(vname));
+    if (vl >= 0) {
+        x->has_version = true;
+        if ((size_t)vl >= sizeof(x->version) ||
+            lws_hdr_custom_copy(wsi, x->version, (int)sizeof(x->version), vname,
+                                (int)strlen(vname)) < 0)
+            snprintf(x->version, sizeof(x->version), "\x01");
+    }
+    x->has_if_match = copy_hdr(wsi, WSI_TOKEN_HTTP_IF_MATCH, x->if_match, sizeof(x->if_match));
+    x->has_if_none_match =
+        copy_hdr(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, x->if_none_match, sizeof(x->if_none_match));
+    (void)copy_hdr(wsi, WSI_TOKEN_HTTP_ACCEPT_LANGUAGE, x->accept_language,
+                   sizeof(x->accept_language));
+    x->has_length = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0;
+    char auth[320];
+    if (lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION) > 6 &&
+        !strncasecmp(auth, "Basic ", 6) && strlen(auth + 6) < sizeof(x->basic)) {
+        memcpy(x->basic, auth + 6, strlen(auth + 6) + 1);
+        x->has_basic = true;
+    }
+    memset(auth, 0, sizeof(auth));
+    /* Every argument, so that unknown or repeated names can be refused. */
+    size_t off = 0;
+    for (int i = 0; i < 256; i++) {
+        int fl = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (fl <= 0)
+            break;
+        if (off + (size_t)fl + 1 > sizeof(x->args) ||
+            lws_hdr_copy_fragment(wsi, x->args + off, (int)(sizeof(x->args) - off),
+                                  WSI_TOKEN_HTTP_URI_ARGS, i) < 0) {
+            x->args_overflow = true;
+            break;
+        }
+        off += (size_t)fl + 1;
+        x->n_args++;
+    }
 }
 
 static int http_start(struct lws *wsi, struct conn *c, const char *uri)
@@ -413,14 +488,22 @@ static int http_start(struct lws *wsi, struct conn *c, const char *uri)
         method = API_HTTP_POST;
     else if (lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI))
         method = API_HTTP_HEAD;
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_PUT_URI))
+        method = API_HTTP_PUT;
+    else if (lws_hdr_total_length(wsi, WSI_TOKEN_DELETE_URI))
+        method = API_HTTP_DELETE;
+    bool xapi = api_http_is_xapi(uri);
 
     reg_add(s, c, wsi, false);
     if (c->busy || c->req)
         return -1; /* pipelined request while one is open: not supported */
     if (strlen(uri) >= API_URL_MAX)
-        return http_answer_now(wsi, c, 414, "uri too long");
-    if (method == API_HTTP_OTHER)
-        return http_answer_now(wsi, c, 405, "method not allowed");
+        return http_answer_now(wsi, c, 414, "uri too long", xapi);
+    if (method == API_HTTP_OTHER) {
+        /* PATCH and friends may carry a body lws would wait for: answer and close. */
+        c->body_too_large = true;
+        return http_answer_now(wsi, c, 405, "method not allowed", xapi);
+    }
 
     struct api_job *job = api_job_new(API_JOB_HTTP, s->cfg.max_message, s->cfg.max_message * 4);
     job->conn_id = c->id;
@@ -439,8 +522,11 @@ static int http_start(struct lws *wsi, struct conn *c, const char *uri)
         job->has_bearer = true;
     }
     memset(auth, 0, sizeof(auth));
+    if (xapi)
+        xreq_read(wsi, job);
 
-    if (method != API_HTTP_POST) {
+    /* lws gives a PUT with an empty body no body callbacks: it is submitted below. */
+    if (method != API_HTTP_POST && method != API_HTTP_PUT) {
         c->busy = true;
         api_workers_submit(s->workers, job);
         return 0;
@@ -448,7 +534,12 @@ static int http_start(struct lws *wsi, struct conn *c, const char *uri)
     char cl[32];
     if (lws_hdr_copy(wsi, cl, sizeof(cl), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
         api_job_free(job);
-        return http_answer_now(wsi, c, 411, "content-length required");
+        /* lws would take whatever follows as the body: answer and close. */
+        c->body_too_large = true;
+        return http_answer_now(wsi, c, 411,
+                               xapi ? "Content-Length is required (xapi.content-length)"
+                                    : "content-length required",
+                               xapi);
     }
     char *end;
     unsigned long long n = strtoull(cl, &end, 10);
@@ -456,7 +547,7 @@ static int http_start(struct lws *wsi, struct conn *c, const char *uri)
         api_job_free(job);
         api_metrics_rejected(s->metrics, "too_large");
         /* The body would still arrive: answer and close rather than read it. */
-        http_answer_now(wsi, c, 413, "body too large");
+        http_answer_now(wsi, c, 413, "body too large", xapi);
         c->body_too_large = true;
         return 0;
     }
@@ -469,6 +560,29 @@ static int http_start(struct lws *wsi, struct conn *c, const char *uri)
     return 0;
 }
 
+/* The "name: value\n" lines a route asked for. */
+static int add_extra_headers(struct lws *wsi, const char *lines, uint8_t **p, uint8_t *end)
+{
+    while (*lines) {
+        const char *colon = strchr(lines, ':');
+        const char *nl = strchr(lines, '\n');
+        if (!colon || !nl || colon > nl)
+            return 0;
+        char name[64];
+        size_t nlen = (size_t)(colon - lines) + 1;
+        if (nlen >= sizeof(name))
+            return -1;
+        memcpy(name, lines, nlen);
+        name[nlen] = '\0';
+        const char *v = colon + 2;
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)name, (const unsigned char *)v,
+                                        (int)(nl - v), p, end))
+            return -1;
+        lines = nl + 1;
+    }
+    return 0;
+}
+
 static int http_writeable(struct lws *wsi, struct conn *c)
 {
     struct api_job *job = c->resp;
@@ -477,7 +591,7 @@ static int http_writeable(struct lws *wsi, struct conn *c)
     size_t body_len = job->out.len > API_OUT_PRE ? job->out.len - API_OUT_PRE : 0;
     bool head = job->method == API_HTTP_HEAD;
     if (c->resp_phase == 0) {
-        uint8_t hb[LWS_PRE + 1024];
+        uint8_t hb[LWS_PRE + 1024 + API_XHDRS_MAX];
         uint8_t *start = hb + LWS_PRE, *p = start, *end = hb + sizeof(hb) - 1;
         if (lws_add_http_common_headers(wsi, (unsigned)job->http_status,
                                         job->out_ctype ? job->out_ctype : "application/json",
@@ -485,6 +599,8 @@ static int http_writeable(struct lws *wsi, struct conn *c)
             return -1;
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                         (const unsigned char *)"no-store", 8, &p, end))
+            return -1;
+        if (add_extra_headers(wsi, job->x.out_headers, &p, end))
             return -1;
         if (c->body_too_large &&
             lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
@@ -555,10 +671,11 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     case LWS_CALLBACK_HTTP_BODY:
         if (c->req && !c->body_too_large) {
             if (vt_buf_append(&c->req->in, in, len, NULL) != VT_OK) {
+                bool xapi = c->req->x.on;
                 api_job_free(c->req);
                 c->req = NULL;
                 c->body_too_large = true;
-                return http_answer_now(wsi, c, 413, "body too large");
+                return http_answer_now(wsi, c, 413, "body too large", xapi);
             }
         }
         return 0;

@@ -37,6 +37,10 @@ static void usage(FILE *f)
             "      --tls-key FILE      PEM private key for --tls-cert\n"
             "      --port-file FILE    write the bound port to FILE once listening\n"
             "      --log-level LEVEL   error, warn, info (default) or debug\n"
+            "      --xapi-basic USER:PASS\n"
+            "                          make an xAPI client with HTTP Basic credentials at\n"
+            "                          start (repeatable; prefer the xapi_basic key in a\n"
+            "                          --config file, which keeps the password out of argv)\n"
             "  -s, --set KEY=VALUE     set any configuration key (see below)\n"
             "      --init              create the data directory, keys and a self-signed\n"
             "                          development certificate, then exit\n"
@@ -58,6 +62,7 @@ enum {
     OPT_LOG_LEVEL,
     OPT_INIT,
     OPT_CHECK,
+    OPT_XAPI_BASIC,
 };
 
 static const struct option long_opts[] = {
@@ -71,6 +76,7 @@ static const struct option long_opts[] = {
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"init", no_argument, NULL, OPT_INIT},
     {"check", no_argument, NULL, OPT_CHECK},
+    {"xapi-basic", required_argument, NULL, OPT_XAPI_BASIC},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -172,6 +178,9 @@ int main(int argc, char **argv)
             st = api_config_set(&cfg, kv, eq + 1, &err);
             break;
         }
+        case OPT_XAPI_BASIC:
+            st = api_config_set(&cfg, "xapi_basic", optarg, &err);
+            break;
         case OPT_INIT:
             do_init = true;
             break;

@@ -412,6 +412,10 @@ static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
     return era * 146097 + (int64_t)doe - 719468;
 }
 
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z in milliseconds since 1970. */
+#define XAPI_TIME_MIN_MS (-62167219200000LL)
+#define XAPI_TIME_MAX_MS 253402300799999LL
+
 bool xapi_timestamp_parse(const char *s, int64_t *ms_out)
 {
     if (s == NULL || strlen(s) < 19 || strlen(s) > 64)
@@ -478,7 +482,12 @@ bool xapi_timestamp_parse(const char *s, int64_t *ms_out)
         return false;
     int64_t days = days_from_civil(year, (unsigned)mon, (unsigned)day);
     int64_t secs = days * 86400 + hh * 3600 + mm * 60 + (ss == 60 ? 59 : ss) - offset_min * 60;
-    *ms_out = secs * 1000 + frac_ms;
+    int64_t ms = secs * 1000 + frac_ms;
+    /* An offset can move a local time across 0000 or 9999; such an instant has no
+     * four-digit UTC form to store or return, so it is refused. */
+    if (ms < XAPI_TIME_MIN_MS || ms > XAPI_TIME_MAX_MS)
+        return false;
+    *ms_out = ms;
     return true;
 }
 

@@ -1,8 +1,10 @@
 /*
  * bench-credential: raw signature limits (libsodium Ed25519, and P-256 / RSA through a
  * minimal COSE_Sign1), then verification of a typical Open Badges credential in each
- * format, and durable bulk issuance through the issuer and the ledger, in one run.
- * Prints one JSON object per line. --quick keeps the whole run under 30 s.
+ * format, durable bulk issuance through the issuer and the ledger, and verification of an
+ * issued credential against the issuer's live status lists with and without the status
+ * list cache, in one run. Prints one JSON object per line, the load average first and last.
+ * --quick keeps the whole run under 30 s.
  */
 #define _GNU_SOURCE
 #include "credential/credential.h"
@@ -34,6 +36,19 @@ static void emit(const char *name, double value, const char *unit, double limit)
         printf(",\"limit\":%.6g,\"ratio\":%.4f", limit, value / limit);
     printf("}\n");
     fflush(stdout);
+}
+
+/* The machine is shared: the 1-minute load average goes beside the figures. */
+static void emit_load(const char *name)
+{
+    double load = -1;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f != NULL) {
+        if (fscanf(f, "%lf", &load) != 1)
+            load = -1;
+        fclose(f);
+    }
+    emit(name, load, "load-1min", 0);
 }
 
 static void die(const char *what, const struct vt_error *err)
@@ -244,7 +259,25 @@ static int rm_cb(const char *path, const struct stat *sb, int flag, struct FTW *
     return remove(path);
 }
 
-static void bench_issue(size_t count, unsigned threads, double sign_limit)
+/* An issued credential checked as vitaed checks it: key history and live status lists. */
+static void bench_verify_issued(struct cred_issuer *iss, const struct cred_issued *issued,
+                                struct raw_ed *raw)
+{
+    struct cred_verify_options opt;
+    cred_verify_options_init(&opt);
+    opt.key_lookup = cred_issuer_key_lookup;
+    opt.key_lookup_ctx = iss;
+    opt.status_fetch = cred_issuer_status_fetch;
+    opt.status_fetch_ctx = iss;
+    opt.status_cache = cred_issuer_status_cache(iss);
+    bench_verify("verify-di-issued-status-cached-1-thread", issued->di, issued->di_len, &opt,
+                 raw_ed_verify, raw, 1);
+    opt.status_cache = NULL;
+    bench_verify("verify-di-issued-status-uncached-1-thread", issued->di, issued->di_len, &opt,
+                 raw_ed_verify, raw, 1);
+}
+
+static void bench_issue(size_t count, unsigned threads, double sign_limit, struct raw_ed *raw)
 {
     char dir[] = "/tmp/vitae-bench-credential-XXXXXX";
     if (mkdtemp(dir) == NULL) {
@@ -322,6 +355,7 @@ static void bench_issue(size_t count, unsigned threads, double sign_limit)
     snprintf(name, sizeof(name), "issue-bulk-%zu-di-durable", count);
     emit(name, (double)count / dt, "credentials/s", sign_limit);
     emit("issue-bulk-seconds", dt, "s", 0);
+    bench_verify_issued(iss, &out[0], raw);
     for (size_t i = 0; i < count; i++)
         cred_issued_release(&out[i]);
 
@@ -365,6 +399,7 @@ int main(int argc, char **argv)
     crypto_sign_keypair(raw.pk, raw.sk);
     randombytes_buf(raw.msg, sizeof(raw.msg));
     crypto_sign_detached(raw.sig, NULL, raw.msg, sizeof(raw.msg), raw.sk);
+    emit_load("load-average-start");
     double ed_verify = rate(raw_ed_verify, &raw, 1);
     emit("raw-ed25519-verify-1-thread", ed_verify, "verifies/s", 0);
     double ed_verify2 = rate(raw_ed_verify, &raw, threads);
@@ -428,8 +463,7 @@ int main(int argc, char **argv)
      * right before the issuance. */
     double ed_sign2 = rate(raw_ed_sign, &raw, threads);
     emit("raw-ed25519-sign-2-threads", ed_sign2, "signs/s", 0);
-    /* Two Ed25519 signatures per durable credential (the proof and the ledger event). */
-    bench_issue(quick ? 20000 : 40000, threads, ed_sign2 / 2);
+    bench_issue(quick ? 20000 : 40000, threads, ed_sign2 / 2, &raw);
 
     vt_buf_release(&raw_es.msg);
     vt_buf_release(&raw_rs.msg);
@@ -446,5 +480,6 @@ int main(int argc, char **argv)
     cred_key_free(ed);
     cred_key_free(es);
     cred_key_free(rs);
+    emit_load("load-average-end");
     return 0;
 }

@@ -243,7 +243,10 @@ static enum vt_status parse_sign1(const uint8_t *msg, size_t n, struct sign1 *s,
 static enum vt_status to_be_signed(const uint8_t *prot, size_t prot_len, const uint8_t *payload,
                                    size_t payload_len, struct vt_buf *out, struct vt_error *err)
 {
-    enum vt_status st = put_head(out, 4, 4, err);
+    /* One allocation for the whole structure: 32 bytes cover its four heads and the label. */
+    enum vt_status st = vt_buf_grow(out, prot_len + payload_len + 32, err);
+    if (st == VT_OK)
+        st = put_head(out, 4, 4, err);
     if (st == VT_OK)
         st = put_bytes(out, 3, "Signature1", 10, err);
     if (st == VT_OK)

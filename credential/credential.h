@@ -23,6 +23,7 @@
  *
  * Thread-safety: no global mutable state. Keys, trust stores and results are not locked:
  * build a trust store on one thread, then share it read-only among concurrent verifiers.
+ * Status list caches and issuers lock themselves and may be shared.
  * vt_core_init() must have been called.
  */
 #ifndef VITAE_CREDENTIAL_H
@@ -223,6 +224,20 @@ typedef enum vt_status (*cred_key_lookup_fn)(void *ctx, const char *vm, int64_t 
 typedef enum vt_status (*cred_status_lookup_fn)(void *ctx, const char *url, json_t **doc_out,
                                                 struct vt_error *err);
 
+/*
+ * Status list seam for sources that know the bytes of their lists (preferred with a
+ * struct cred_status_cache): writes the SHA-256 of the serialized status list credential
+ * now at url to digest and, when text is not NULL, appends those bytes to text (digest then
+ * describes exactly them). Called first without text; a cache miss calls again with text.
+ * VT_ERR_NOT_FOUND when url is unknown.
+ */
+typedef enum vt_status (*cred_status_fetch_fn)(void *ctx, const char *url,
+                                               uint8_t digest[VT_SHA256_LEN], struct vt_buf *text,
+                                               struct vt_error *err);
+
+/* A cache of verified, decoded status lists; see "Status list cache" below. */
+struct cred_status_cache;
+
 struct cred_verify_options {
     const struct cred_trust *trust; /* may be NULL */
     int64_t now_ms;                 /* "now" for validity; 0 means the current time */
@@ -237,6 +252,11 @@ struct cred_verify_options {
     void *key_lookup_ctx;
     cred_status_lookup_fn status_lookup;
     void *status_lookup_ctx;
+    /* Used instead of status_lookup when set. */
+    cred_status_fetch_fn status_fetch;
+    void *status_fetch_ctx;
+    /* Optional: status lists that verified before are answered from here (borrowed). */
+    struct cred_status_cache *status_cache;
     /* Endorsement nesting allowed (≤ CRED_ENDORSEMENT_DEPTH_MAX). */
     unsigned endorsement_depth;
 };
@@ -392,6 +412,51 @@ enum vt_status cred_status_list_credential(const struct cred_status_list *l, con
 
 /* A BitstringStatusListEntry for index in list_url with purpose; a new reference. */
 json_t *cred_status_entry(const char *list_url, size_t index, const char *purpose);
+
+/* ---------------------------------------------------------------------------------------
+ * Status list cache (specs/credential.md §7.1)
+ *
+ * Checking a status entry means fetching the list credential, verifying its proof and
+ * inflating its bitstring: several times the cost of the credential's own check. The cache
+ * keeps lists that verified, decoded, so that a repeated check costs one bit lookup.
+ *
+ * Entries are keyed by list URL and remember the SHA-256 of the list credential bytes
+ * they were decoded from (cred_status_fetch_fn gives it; with cred_status_lookup_fn it is
+ * the hash of the list's canonical form). A check that finds other bytes at the URL (the
+ * list was re-signed) drops the entry and decodes the new list, so an entry never answers
+ * for a list that changed. A verdict also depends on the trust store, the key lookup and
+ * the clock skew it was reached with: an entry answers only checks made with the same
+ * ones (compared by address, so a cache must not outlive the trust store and key lookup
+ * context it serves). Entries expire CRED_STATUS_CACHE_TTL_MS after their verification
+ * (by the verification's clock, cred_verify_options.now_ms), or earlier when the list
+ * credential or its proof expires. Bounded in entries and in decoded bytes, least recently
+ * used first out. Only lists that verified are kept.
+ *
+ * Thread-safety: every function may be called from any number of threads at once, except
+ * cred_status_cache_free, which must be the last call.
+ */
+
+#define CRED_STATUS_CACHE_TTL_MS (5 * 60 * 1000)
+
+/* A cache of at most max_entries lists and max_bytes of decoded bitstrings (both ≥ 1;
+ * asserted). */
+struct cred_status_cache *cred_status_cache_new(size_t max_entries, size_t max_bytes);
+/* NULL-safe. */
+void cred_status_cache_free(struct cred_status_cache *c);
+/* Drops the entry for url, if any: for a source that knows its list just changed. */
+void cred_status_cache_invalidate(struct cred_status_cache *c, const char *url);
+
+struct cred_status_cache_stats {
+    uint64_t hits;
+    uint64_t misses;        /* no entry, or a stale one */
+    uint64_t stale;         /* entries dropped because the bytes at their URL changed */
+    uint64_t evictions;     /* entries dropped for room or age */
+    uint64_t invalidations; /* entries dropped by cred_status_cache_invalidate */
+    size_t entries;
+    size_t bytes;
+};
+/* A snapshot of the counters since the cache was made. */
+void cred_status_cache_stats(struct cred_status_cache *c, struct cred_status_cache_stats *out);
 
 /* ---------------------------------------------------------------------------------------
  * Documents: Open Badges 3.0, CLR 2.0, endorsements
@@ -672,6 +737,17 @@ enum vt_status cred_issuer_status_list(struct cred_issuer *iss, const char *id, 
  * base URL; VT_ERR_NOT_FOUND for others. */
 enum vt_status cred_issuer_status_lookup(void *ctx, const char *url, json_t **doc_out,
                                          struct vt_error *err);
+/* The same as a cred_status_fetch_fn: the digest is computed once per signing, so an
+ * unchanged list costs a lock and a copy of 32 bytes. A status change publishes the
+ * re-signed list before it returns, so every check that starts afterwards sees it. */
+enum vt_status cred_issuer_status_fetch(void *ctx, const char *url, uint8_t digest[VT_SHA256_LEN],
+                                        struct vt_buf *text, struct vt_error *err);
+/*
+ * The issuer's status list cache (1,024 lists, 32 MiB), for verifications that use
+ * cred_issuer_status_fetch on this issuer: the issuer drops a list's entry whenever it
+ * re-signs the list. Borrowed; lives as iss. Thread-safe.
+ */
+struct cred_status_cache *cred_issuer_status_cache(struct cred_issuer *iss);
 
 /*
  * Rotates the key of new_key's algorithm: appends key.rotated naming the new

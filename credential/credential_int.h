@@ -122,6 +122,44 @@ void cred_jwt_verify(struct cred_verifier *v, const char *jwt, size_t n, json_t 
 /* Verifies a COSE_Sign1 vc+cose message; *doc_out as for cred_jwt_verify. */
 void cred_cose_verify(struct cred_verifier *v, const uint8_t *msg, size_t n, json_t **doc_out);
 
+/* What a cached status list verdict depends on besides the list's bytes. */
+struct cred_status_context {
+    const struct cred_trust *trust;
+    cred_key_lookup_fn key_lookup;
+    void *key_lookup_ctx;
+    int64_t clock_skew_ms;
+};
+
+/* A cached list's answer for one status entry. */
+struct cred_status_answer {
+    bool purpose_ok; /* the list is for the entry's statusPurpose */
+    size_t size;     /* entries in the list */
+    bool set;        /* the entry's bit (false when index >= size) */
+};
+
+/*
+ * Answers (purpose, index) from the entry for url when it was decoded from bytes with this
+ * digest under the same context and has not expired at now_ms; returns false otherwise,
+ * dropping an entry that is stale or expired.
+ */
+bool cred_status_cache_get(struct cred_status_cache *c, const char *url,
+                           const uint8_t digest[VT_SHA256_LEN],
+                           const struct cred_status_context *ctx, int64_t now_ms,
+                           const char *purpose, size_t index, struct cred_status_answer *ans);
+/*
+ * Stores a list that verified: bits (taken over; freed when not stored), its purposes (the
+ * list subject's statusPurpose, a string or an array of strings), valid until expires_ms.
+ */
+void cred_status_cache_put(struct cred_status_cache *c, const char *url,
+                           const uint8_t digest[VT_SHA256_LEN],
+                           const struct cred_status_context *ctx, int64_t expires_ms,
+                           const json_t *purposes, struct cred_status_list *bits);
+/* Decoded bytes a list holds (what the cache accounts for). */
+size_t cred_status_list_bytes(const struct cred_status_list *l);
+
+/* The detail of error i, or NULL; borrowed, lives as r. */
+const char *cred_result_error_detail(const struct cred_result *r, size_t i);
+
 /* Hands the verified document (a reference) to the result. */
 void cred_result_set_document(struct cred_result *r, json_t *doc);
 
@@ -129,6 +167,10 @@ void cred_result_set_document(struct cred_result *r, json_t *doc);
 bool cred_json_has_type(const json_t *v, const char *s);
 /* The id of an issuer / holder value (a string, or an object's "id"); borrowed or NULL. */
 const char *cred_json_id_of(const json_t *v);
+
+/* True when JCS and JSON.stringify write member name s as it is, between quotes: printable
+ * ASCII without '"' or '\\' (whose UTF-16 order is also their byte order). */
+bool cred_json_plain_name(const char *s);
 
 /* True if s is an absolute URI (scheme ":" rest), the form VC 2.0 requires of ids. */
 bool cred_is_uri(const char *s);
@@ -178,12 +220,23 @@ struct issuer_list {
     uint8_t prp_key[16];
     uint64_t counter;  /* slots handed out (in this process, from `reserved` at open) */
     uint64_t reserved; /* slots durably reserved */
+    /* Published under pub_lock: the signed list credentials and their SHA-256. */
     char *signed_json[2];
     size_t signed_len[2];
+    uint8_t signed_digest[2][VT_SHA256_LEN];
 };
 
+/*
+ * Locks: `lock` serializes changes (slots, status bits, keys) and may be held across a
+ * durable ledger append. Readers that must not wait for one take the narrower locks:
+ * `pub_lock` guards lists/nlists and each list's published text (writers hold both),
+ * `hist_lock` guards the key history (writers hold `lock` too).
+ */
 struct cred_issuer {
     pthread_mutex_t lock;
+    pthread_mutex_t pub_lock;
+    pthread_rwlock_t hist_lock;
+    struct cred_status_cache *cache;
     struct ledger *ledger;
     char *did;
     char *name;

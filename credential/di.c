@@ -27,14 +27,98 @@ static bool in_list(const char *s, const char *const *list, size_t n)
     return false;
 }
 
+/* Top-level members canonicalized in place; a document with more is canonicalized from a
+ * copy, as any with a name that needs escaping. */
+#define TOP_MEMBERS_MAX 64
+
+struct top_member {
+    const char *name;
+    const json_t *value;
+};
+
+static void insert_sorted(struct top_member *m, size_t n, const char *name, const json_t *value)
+{
+    size_t i = n;
+    while (i > 0 && strcmp(m[i - 1].name, name) > 0) {
+        m[i] = m[i - 1];
+        i--;
+    }
+    m[i].name = name;
+    m[i].value = value;
+}
+
+/*
+ * Appends JCS(obj) without member `skip` and with "@context" set to ctx (when not NULL),
+ * without copying obj: a document is canonicalized as it was parsed. VT_ERR_UNSUPPORTED,
+ * with out and err untouched, when a name needs escaping or there are too many members.
+ */
+static enum vt_status jcs_top(const json_t *obj, const char *skip, const json_t *ctx,
+                              struct vt_buf *out, struct vt_error *err)
+{
+    struct top_member m[TOP_MEMBERS_MAX];
+    size_t n = 0;
+    const char *k;
+    json_t *val;
+    json_object_foreach((json_t *)obj, k, val)
+    {
+        if (strcmp(k, skip) == 0 || (ctx != NULL && strcmp(k, "@context") == 0))
+            continue;
+        if (n + 1 >= TOP_MEMBERS_MAX || !cred_json_plain_name(k))
+            return VT_ERR_UNSUPPORTED;
+        insert_sorted(m, n++, k, val);
+    }
+    if (ctx != NULL)
+        insert_sorted(m, n++, "@context", ctx);
+    size_t start = out->len;
+    enum vt_status st = vt_buf_append_byte(out, '{', err);
+    for (size_t i = 0; i < n && st == VT_OK; i++) {
+        if (i > 0)
+            st = vt_buf_append_byte(out, ',', err);
+        if (st == VT_OK)
+            st = vt_buf_append_byte(out, '"', err);
+        if (st == VT_OK)
+            st = vt_buf_append_str(out, m[i].name, err);
+        if (st == VT_OK)
+            st = vt_buf_append(out, "\":", 2, err);
+        if (st == VT_OK)
+            st = vt_jcs_write(m[i].value, out, err);
+    }
+    if (st == VT_OK)
+        st = vt_buf_append_byte(out, '}', err);
+    if (st != VT_OK)
+        out->len = start;
+    return st;
+}
+
+/* SHA-256 of JCS(obj without `skip`, "@context" set to ctx when not NULL), whose canonical
+ * form is appended to buf. */
+static enum vt_status hash_top(const json_t *obj, const char *skip, const json_t *ctx,
+                               struct vt_buf *buf, uint8_t out[VT_SHA256_LEN], struct vt_error *err)
+{
+    size_t start = buf->len;
+    enum vt_status st = jcs_top(obj, skip, ctx, buf, err);
+    if (st == VT_ERR_UNSUPPORTED) {
+        json_t *c = json_copy((json_t *)obj);
+        json_object_del(c, skip);
+        if (ctx != NULL)
+            json_object_set(c, "@context", (json_t *)ctx);
+        st = vt_jcs_write(c, buf, err);
+        json_decref(c);
+    }
+    if (st == VT_OK)
+        vt_sha256(buf->data + start, buf->len - start, out);
+    return st;
+}
+
 enum vt_status cred_di_hash_data(const json_t *document, const json_t *proof_config,
                                  uint8_t hash_data[2 * VT_SHA256_LEN], struct vt_buf *canon_doc,
                                  struct vt_buf *canon_proof, struct vt_error *err)
 {
     struct vt_buf buf;
     vt_buf_init(&buf, CRED_DOC_MAX * 2);
-    /* Room for a typical credential up front instead of a chain of reallocations. */
-    enum vt_status st = vt_buf_grow(&buf, 8192, err);
+    /* Room for a typical credential up front instead of a chain of reallocations; only the
+     * proof configuration when the document goes to the caller's buffer. */
+    enum vt_status st = vt_buf_grow(&buf, canon_doc != NULL ? 1024 : 8192, err);
     if (st == VT_OK)
         st = vt_jcs_write(proof_config, &buf, err);
     if (st == VT_OK) {
@@ -107,14 +191,6 @@ enum vt_status cred_sign_di_hashed(json_t *doc, bool take, const struct cred_key
     if (text_out != NULL && existing != NULL)
         return vt_error_set(err, VT_ERR_INVALID, "cannot sign as text: the document has a proof");
 
-    json_t *unsecured;
-    if (take) {
-        unsecured = json_incref(doc);
-    } else {
-        unsecured = json_copy(doc);
-        json_object_del(unsecured, "proof");
-    }
-
     /* Member order follows the W3C vector so that printed output matches it. */
     json_t *proof = json_object();
     json_object_set_new(proof, "type", json_string("DataIntegrityProof"));
@@ -134,13 +210,22 @@ enum vt_status cred_sign_di_hashed(json_t *doc, bool take, const struct cred_key
     if (ctx != NULL)
         json_object_set_new(proof, "@context", json_deep_copy(ctx));
 
+    /* The document is canonicalized as it stands, leaving out its proofs, rather than
+     * copied without them first; with text_out its canonical form is the output. */
     uint8_t hash_data[2 * VT_SHA256_LEN];
     size_t text_start = text_out != NULL ? text_out->len : 0;
-    enum vt_status st = cred_di_hash_data(unsecured, proof, hash_data, text_out, NULL, err);
-    json_decref(unsecured);
+    struct vt_buf scratch;
+    vt_buf_init(&scratch, CRED_DOC_MAX * 2);
+    enum vt_status st = vt_buf_grow(&scratch, text_out != NULL ? 1024 : 8192, err);
+    if (st == VT_OK)
+        st = hash_top(proof, "proofValue", NULL, &scratch, hash_data, err);
+    if (st == VT_OK)
+        st = hash_top(doc, "proof", NULL, text_out != NULL ? text_out : &scratch,
+                      hash_data + VT_SHA256_LEN, err);
+    vt_buf_release(&scratch);
     if (st != VT_OK) {
         json_decref(proof);
-        return st;
+        return vt_error_prefix(err, "cannot canonicalize");
     }
     if (doc_hash != NULL)
         memcpy(doc_hash, hash_data + VT_SHA256_LEN, VT_SHA256_LEN);
@@ -259,9 +344,50 @@ static void check_controller(struct cred_verifier *v, const json_t *doc, const c
 
 enum proof_outcome { PROOF_OK, PROOF_FAILED, PROOF_UNSUPPORTED };
 
+/* The hash of the document without its proofs, computed once for all the proofs of a set
+ * that hash it with the same @context. */
+struct doc_hash {
+    bool done;
+    const json_t *ctx; /* the @context it was computed with; NULL: the document's own */
+    enum vt_status st;
+    struct vt_error err;
+    uint8_t hash[VT_SHA256_LEN];
+};
+
+/* hashData of eddsa-jcs-2022 for one proof: H(JCS(proof without proofValue)) ‖
+ * H(JCS(document without proof, with the proof's @context)). */
+static enum vt_status proof_hash_data(const json_t *doc, const json_t *proof, struct doc_hash *dh,
+                                      uint8_t hash_data[2 * VT_SHA256_LEN], struct vt_error *err)
+{
+    const json_t *pctx = json_object_get(proof, "@context");
+    if (pctx != NULL && json_equal((json_t *)pctx, json_object_get(doc, "@context")))
+        pctx = NULL; /* putting an equal value in its place changes no byte */
+    struct vt_buf buf;
+    vt_buf_init(&buf, CRED_DOC_MAX * 2);
+    enum vt_status st = vt_buf_grow(&buf, 8192, err);
+    if (st == VT_OK)
+        st = hash_top(proof, "proofValue", NULL, &buf, hash_data, err);
+    if (st == VT_OK && (!dh->done || dh->ctx != pctx)) {
+        vt_buf_reset(&buf);
+        vt_error_clear(&dh->err);
+        dh->st = hash_top(doc, "proof", pctx, &buf, dh->hash, &dh->err);
+        dh->ctx = pctx;
+        dh->done = true;
+    }
+    if (st == VT_OK && dh->st != VT_OK) {
+        st = dh->st;
+        if (err != NULL)
+            *err = dh->err;
+    }
+    if (st == VT_OK)
+        memcpy(hash_data + VT_SHA256_LEN, dh->hash, VT_SHA256_LEN);
+    vt_buf_release(&buf);
+    return st;
+}
+
 static enum proof_outcome verify_one(struct cred_verifier *v, const json_t *doc,
-                                     const json_t *unsecured, const json_t *proof,
-                                     const char *purpose, bool presentation, const char *what)
+                                     struct doc_hash *dh, const json_t *proof, const char *purpose,
+                                     bool presentation, const char *what)
 {
     struct cred_result *r = v->result;
     if (!json_is_object(proof)) {
@@ -404,17 +530,11 @@ static enum proof_outcome verify_one(struct cred_verifier *v, const json_t *doc,
         return PROOF_FAILED;
     }
 
-    json_t *config = json_copy((json_t *)proof);
-    json_object_del(config, "proofValue");
-    json_t *hashed_doc = json_copy((json_t *)unsecured);
     const json_t *pctx = json_object_get(proof, "@context");
-    if (pctx != NULL) {
-        if (!context_prefix(json_object_get(doc, "@context"), pctx)) {
-            cred_result_error(r, CRED_P_PROOF_VERIFICATION, "proof context mismatch",
-                              "%s: the document's @context does not start with the proof's", what);
-            ok = false;
-        }
-        json_object_set(hashed_doc, "@context", (json_t *)pctx);
+    if (pctx != NULL && !context_prefix(json_object_get(doc, "@context"), pctx)) {
+        cred_result_error(r, CRED_P_PROOF_VERIFICATION, "proof context mismatch",
+                          "%s: the document's @context does not start with the proof's", what);
+        ok = false;
     }
 
     cred_result_check(r, "issuer-key");
@@ -433,7 +553,7 @@ static enum proof_outcome verify_one(struct cred_verifier *v, const json_t *doc,
             cred_result_error(r, CRED_P_KEY_RESOLUTION, "wrong key type",
                               "%s: verification method '%s' is not an Ed25519 key", what, vm);
             ok = false;
-        } else if (cred_di_hash_data(hashed_doc, config, hash_data, NULL, NULL, &e) != VT_OK) {
+        } else if (proof_hash_data(doc, proof, dh, hash_data, &e) != VT_OK) {
             cred_result_error(r, CRED_P_PROOF_VERIFICATION, "cannot canonicalize", "%s: %s", what,
                               e.msg);
             ok = false;
@@ -445,8 +565,6 @@ static enum proof_outcome verify_one(struct cred_verifier *v, const json_t *doc,
         }
         cred_key_free(key);
     }
-    json_decref(config);
-    json_decref(hashed_doc);
     vt_buf_release(&sig);
     if (ok && unsupported) {
         cred_result_warning(r, CRED_P_UNSUPPORTED_SUITE, "unsupported cryptosuite",
@@ -475,8 +593,8 @@ unsigned cred_di_verify_proofs(struct cred_verifier *v, const json_t *doc, const
                           "proof set has %zu proofs (1 to %d allowed)", count, CRED_PROOFS_MAX);
         return 0;
     }
-    json_t *unsecured = json_copy((json_t *)doc);
-    json_object_del(unsecured, "proof");
+    struct doc_hash dh;
+    memset(&dh, 0, sizeof(dh));
     unsigned good = 0, unsupported = 0;
     for (size_t i = 0; i < count; i++) {
         char what[32];
@@ -489,7 +607,7 @@ unsigned cred_di_verify_proofs(struct cred_verifier *v, const json_t *doc, const
             unsupported++;
             continue;
         }
-        switch (verify_one(v, doc, unsecured, p, purpose, presentation, what)) {
+        switch (verify_one(v, doc, &dh, p, purpose, presentation, what)) {
         case PROOF_OK:
             good++;
             break;
@@ -500,7 +618,6 @@ unsigned cred_di_verify_proofs(struct cred_verifier *v, const json_t *doc, const
             break;
         }
     }
-    json_decref(unsecured);
     if (good == 0 && unsupported > 0 && unsupported == count)
         cred_result_error(r, CRED_P_UNSUPPORTED_SUITE, "unsupported cryptosuite",
                           "no proof uses a supported cryptosuite (" SUITE_JCS "); the document "

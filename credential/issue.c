@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 /* Requests a thread takes at a time: large enough to keep the shared counter cold. */
 #define ISSUE_CHUNK 32
 /* Below this many requests the caller's thread signs alone. */
@@ -22,8 +24,18 @@ struct issue_job {
     const struct ledger_checkpoint *cp;
     struct cred_key *keys[3];
     const char *vms[3];
+    /* Credential ids are derived from this key and the request's position, so that a bulk
+     * issuance asks the kernel for randomness once rather than once per credential. */
+    uint8_t id_key[crypto_generichash_KEYBYTES];
     size_t n;
     size_t next; /* changed only with __atomic builtins */
+};
+
+/* Buffers a signing thread reuses from one credential to the next: each output is then
+ * allocated once, at its final size. */
+struct scratch {
+    struct vt_buf text;
+    struct vt_buf payload;
 };
 
 void cred_issued_release(struct cred_issued *r)
@@ -49,16 +61,26 @@ static void release_forms(struct cred_issued *r)
     r->cose_len = 0;
 }
 
-static void new_urn_uuid(char out[CRED_ID_MAX])
+/* A version 4 UUID whose 122 random bits are BLAKE2b(key, i): as unpredictable as fresh
+ * randomness for anyone without the key, which never leaves the call. */
+static void new_urn_uuid(const uint8_t key[crypto_generichash_KEYBYTES], uint64_t i,
+                         char out[CRED_ID_MAX])
 {
-    uint8_t u[16];
-    vt_random_bytes(u, sizeof(u));
+    uint8_t u[16], in[8];
+    vt_be64_put(in, i);
+    crypto_generichash(u, sizeof(u), in, sizeof(in), key, crypto_generichash_KEYBYTES);
     u[6] = (uint8_t)((u[6] & 0x0f) | 0x40); /* version 4 */
     u[8] = (uint8_t)((u[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-    snprintf(out, CRED_ID_MAX,
-             "urn:uuid:%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-             u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-             u[14], u[15]);
+    static const char digits[] = "0123456789abcdef";
+    char *o = out + 9;
+    memcpy(out, "urn:uuid:", 9);
+    for (int k = 0; k < 16; k++) {
+        if (k == 4 || k == 6 || k == 8 || k == 10)
+            *o++ = '-';
+        *o++ = digits[u[k] >> 4];
+        *o++ = digits[u[k] & 15];
+    }
+    *o = '\0';
 }
 
 static void hex32(const uint8_t *p, char out[2 * VT_SHA256_LEN + 1])
@@ -180,9 +202,9 @@ static json_t *issued_payload(const struct cred_issuer *iss, const struct cred_i
     return p;
 }
 
-static enum vt_status sign_forms(struct issue_job *job, json_t *doc, unsigned formats,
-                                 const struct cred_issue_request *req, struct cred_issued *out,
-                                 struct vt_error *err)
+static enum vt_status sign_forms(struct issue_job *job, struct scratch *sc, json_t *doc,
+                                 unsigned formats, const struct cred_issue_request *req,
+                                 struct cred_issued *out, struct vt_error *err)
 {
     enum vt_status st = VT_OK;
     if (formats & CRED_FORMAT_JWT)
@@ -204,31 +226,25 @@ static enum vt_status sign_forms(struct issue_job *job, json_t *doc, unsigned fo
         o.verification_method = job->vms[CRED_ALG_EDDSA];
         /* The document hash of eddsa-jcs-2022 is the credential hash we record, and its
          * canonical text becomes the output. */
-        struct vt_buf text;
-        vt_buf_init(&text, CRED_DOC_MAX * 2);
-        st = vt_buf_grow(&text, 8192, err);
-        if (st == VT_OK)
-            st = cred_sign_di_hashed(doc, false, job->keys[CRED_ALG_EDDSA], &o, NULL, &text,
-                                     out->hash, err);
+        vt_buf_reset(&sc->text);
+        st = cred_sign_di_hashed(doc, false, job->keys[CRED_ALG_EDDSA], &o, NULL, &sc->text,
+                                 out->hash, err);
         if (st == VT_OK) {
-            /* Trim the working room: a bulk issuance keeps every text until it returns. */
-            out->di = vt_realloc(text.data, text.len + 1);
-            out->di_len = text.len;
-            return VT_OK;
+            /* A bulk issuance keeps every text until it returns: each gets its exact size. */
+            out->di = vt_memdup(sc->text.data, sc->text.len + 1);
+            out->di_len = sc->text.len;
         }
-        vt_buf_release(&text);
         return st;
     }
-    struct vt_buf b;
-    vt_buf_init(&b, CRED_DOC_MAX * 2);
-    st = vt_jcs_write(doc, &b, err);
+    vt_buf_reset(&sc->text);
+    st = vt_jcs_write(doc, &sc->text, err);
     if (st == VT_OK)
-        vt_sha256(b.data, b.len, out->hash);
-    vt_buf_release(&b);
+        vt_sha256(sc->text.data, sc->text.len, out->hash);
     return st;
 }
 
-static enum vt_status issue_one(struct issue_job *job, size_t i, struct vt_error *err)
+static enum vt_status issue_one(struct issue_job *job, struct scratch *sc, size_t i,
+                                struct vt_error *err)
 {
     const struct cred_issue_request *req = &job->reqs[i];
     struct cred_issued *out = &job->out[i];
@@ -254,7 +270,7 @@ static enum vt_status issue_one(struct issue_job *job, size_t i, struct vt_error
                                 CRED_ID_MAX - 1);
         snprintf(out->id, sizeof(out->id), "%s", req->award->id);
     } else {
-        new_urn_uuid(out->id);
+        new_urn_uuid(job->id_key, i, out->id);
     }
     out->status_list = job->refs[i].list;
     out->status_index = job->refs[i].index;
@@ -284,16 +300,25 @@ static enum vt_status issue_one(struct issue_job *job, size_t i, struct vt_error
     award.issuer_url = job->iss->url;
     award.valid_from = NULL;
     award.evidence = req->evidence_count > 0 ? &ev : NULL;
-    award.credential_status = status_entries(job->iss, &job->refs[i]);
+    award.credential_status = NULL;
     json_t *doc = NULL;
     st = cred_openbadge_new(&award, &doc, err);
-    json_decref(award.credential_status);
+    /* credentialStatus is the document's last member: added here, the fresh entries are
+     * taken over instead of copied in. */
     if (st == VT_OK)
-        st = sign_forms(job, doc, formats, req, out, err);
+        json_object_set_new(doc, "credentialStatus", status_entries(job->iss, &job->refs[i]));
+    if (st == VT_OK)
+        st = sign_forms(job, sc, doc, formats, req, out, err);
     json_decref(doc);
     if (st == VT_OK) {
         json_t *p = issued_payload(job->iss, req, out, formats);
-        st = vt_jcs_write(p, &job->payloads[i], err);
+        vt_buf_reset(&sc->payload);
+        st = vt_jcs_write(p, &sc->payload, err);
+        if (st == VT_OK) {
+            /* Capped at its own length, the buffer is allocated at exactly that size. */
+            vt_buf_init(&job->payloads[i], sc->payload.len);
+            st = vt_buf_append(&job->payloads[i], sc->payload.data, sc->payload.len, err);
+        }
         json_decref(p);
     }
     return st;
@@ -302,6 +327,9 @@ static enum vt_status issue_one(struct issue_job *job, size_t i, struct vt_error
 static void *issue_worker(void *arg)
 {
     struct issue_job *job = arg;
+    struct scratch sc;
+    vt_buf_init(&sc.text, CRED_DOC_MAX * 2);
+    vt_buf_init(&sc.payload, LEDGER_PAYLOAD_DEFAULT_MAX);
     for (;;) {
         size_t start = __atomic_fetch_add(&job->next, ISSUE_CHUNK, __ATOMIC_RELAXED);
         if (start >= job->n)
@@ -309,11 +337,13 @@ static void *issue_worker(void *arg)
         size_t end = start + ISSUE_CHUNK < job->n ? start + ISSUE_CHUNK : job->n;
         for (size_t i = start; i < end; i++) {
             struct cred_issued *out = &job->out[i];
-            out->status = issue_one(job, i, &out->error);
+            out->status = issue_one(job, &sc, i, &out->error);
             if (out->status != VT_OK)
                 release_forms(out);
         }
     }
+    vt_buf_release(&sc.text);
+    vt_buf_release(&sc.payload);
     return NULL;
 }
 
@@ -396,6 +426,7 @@ enum vt_status cred_issue_achievements(struct cred_issuer *iss,
     job.reqs = reqs;
     job.out = out;
     job.n = n;
+    crypto_generichash_keygen(job.id_key);
     struct cred_status_ref *refs = vt_calloc(n, sizeof(*refs));
     job.refs = refs;
 
@@ -430,6 +461,7 @@ enum vt_status cred_issue_achievements(struct cred_issuer *iss,
         free(job.payloads);
     }
     vt_buf_release(&note);
+    sodium_memzero(job.id_key, sizeof(job.id_key));
     for (int a = 0; a < 3; a++)
         cred_key_free(job.keys[a]);
     free(refs);

@@ -10,6 +10,10 @@
 #define ISSUER_THREADS_MAX 16
 /* An issuer chain longer than this is not replayed: it would mean a runaway writer. */
 #define ISSUER_CHAIN_MAX UINT64_C(100000000)
+/* The issuer's status list cache: every list of a busy issuer stays decoded (16 KiB each at
+ * the default size), within a bound fit for a server. */
+#define ISSUER_CACHE_ENTRIES 1024
+#define ISSUER_CACHE_BYTES ((size_t)32 << 20)
 
 void cred_issuer_options_init(struct cred_issuer_options *o)
 {
@@ -98,6 +102,7 @@ static enum vt_status hist_apply(struct cred_issuer *iss, const json_t *p, int64
                             "key.rotated event for '%s' repeats a method or mismatches its alg",
                             vm);
     }
+    pthread_rwlock_wrlock(&iss->hist_lock);
     if (retires != NULL) {
         struct issuer_key *old = hist_find(iss, retires);
         if (old != NULL && old->until_ms == INT64_MAX) {
@@ -113,6 +118,7 @@ static enum vt_status hist_apply(struct cred_issuer *iss, const json_t *p, int64
     k->alg = alg;
     k->from_ms = t;
     k->until_ms = INT64_MAX;
+    pthread_rwlock_unlock(&iss->hist_lock);
     return VT_OK;
 }
 
@@ -318,6 +324,9 @@ enum vt_status cred_issuer_open(const struct cred_issuer_options *o, struct cred
                             "cannot open issuer: '%.80s' is not the did:key of its key", did);
     struct cred_issuer *iss = vt_calloc(1, sizeof(*iss));
     VT_ASSERT(pthread_mutex_init(&iss->lock, NULL) == 0);
+    VT_ASSERT(pthread_mutex_init(&iss->pub_lock, NULL) == 0);
+    VT_ASSERT(pthread_rwlock_init(&iss->hist_lock, NULL) == 0);
+    iss->cache = cred_status_cache_new(ISSUER_CACHE_ENTRIES, ISSUER_CACHE_BYTES);
     iss->ledger = o->ledger;
     iss->did = vt_strdup(did);
     iss->didkey = strncmp(did, "did:key:", 8) == 0;
@@ -362,6 +371,9 @@ void cred_issuer_close(struct cred_issuer *iss)
     free(iss->name);
     free(iss->url);
     free(iss->base);
+    cred_status_cache_free(iss->cache);
+    pthread_rwlock_destroy(&iss->hist_lock);
+    pthread_mutex_destroy(&iss->pub_lock);
     pthread_mutex_destroy(&iss->lock);
     free(iss);
 }
@@ -386,7 +398,7 @@ enum vt_status cred_issuer_key_lookup(void *ctx, const char *vm, int64_t at_ms,
 {
     struct cred_issuer *iss = ctx;
     *key_out = NULL;
-    pthread_mutex_lock(&iss->lock);
+    pthread_rwlock_rdlock(&iss->hist_lock);
     const struct issuer_key *k = hist_find(iss, vm);
     enum vt_status st = VT_OK;
     char when[VT_TIME_MAX], from[VT_TIME_MAX], until[VT_TIME_MAX];
@@ -410,7 +422,7 @@ enum vt_status cred_issuer_key_lookup(void *ctx, const char *vm, int64_t at_ms,
     } else {
         *key_out = cred_key_ref(k->key);
     }
-    pthread_mutex_unlock(&iss->lock);
+    pthread_rwlock_unlock(&iss->hist_lock);
     return st;
 }
 
@@ -445,7 +457,7 @@ enum vt_status cred_issuer_did_document(struct cred_issuer *iss, json_t **doc_ou
     json_object_set_new(doc, "@context", ctx);
     json_object_set_new(doc, "id", json_string(iss->did));
     json_t *vms = json_array(), *am = json_array(), *au = json_array();
-    pthread_mutex_lock(&iss->lock);
+    pthread_rwlock_rdlock(&iss->hist_lock);
     /* Newest first, so that a resolver taking the first method takes the current one. */
     for (size_t i = iss->nhist; i-- > 0;) {
         const struct issuer_key *k = &iss->hist[i];
@@ -456,7 +468,7 @@ enum vt_status cred_issuer_did_document(struct cred_issuer *iss, json_t **doc_ou
         if (k->until_ms == INT64_MAX)
             json_array_append_new(au, json_string(k->vm));
     }
-    pthread_mutex_unlock(&iss->lock);
+    pthread_rwlock_unlock(&iss->hist_lock);
     json_object_set_new(doc, "verificationMethod", vms);
     json_object_set_new(doc, "assertionMethod", am);
     json_object_set_new(doc, "authentication", au);

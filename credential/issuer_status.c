@@ -80,6 +80,7 @@ void cred_issuer_list_url(const struct cred_issuer *iss, size_t n, int purpose, 
     snprintf(out, outlen, "%s/%s-%zu", iss->base, purposes[purpose], n);
 }
 
+/* Only when nothing else can reach the issuer: takes no lock. */
 void cred_issuer_lists_free(struct cred_issuer *iss)
 {
     for (size_t n = 0; n < iss->nlists; n++) {
@@ -95,19 +96,28 @@ void cred_issuer_lists_free(struct cred_issuer *iss)
 
 static struct issuer_list *list_add(struct cred_issuer *iss, const uint8_t key[16])
 {
+    struct issuer_list fresh;
+    memset(&fresh, 0, sizeof(fresh));
+    memcpy(fresh.prp_key, key, sizeof(fresh.prp_key));
+    for (int p = 0; p < 2; p++)
+        VT_ASSERT(cred_status_list_new(iss->list_entries, &fresh.bits[p], NULL) == VT_OK);
+    pthread_mutex_lock(&iss->pub_lock);
     iss->lists = vt_realloc(iss->lists, (iss->nlists + 1) * sizeof(*iss->lists));
     struct issuer_list *l = &iss->lists[iss->nlists++];
-    memset(l, 0, sizeof(*l));
-    memcpy(l->prp_key, key, sizeof(l->prp_key));
-    for (int p = 0; p < 2; p++)
-        VT_ASSERT(cred_status_list_new(iss->list_entries, &l->bits[p], NULL) == VT_OK);
+    *l = fresh;
+    pthread_mutex_unlock(&iss->pub_lock);
     return l;
 }
 
 static void list_drop_last(struct cred_issuer *iss)
 {
+    pthread_mutex_lock(&iss->pub_lock);
     struct issuer_list *l = &iss->lists[--iss->nlists];
+    pthread_mutex_unlock(&iss->pub_lock);
     for (int p = 0; p < 2; p++) {
+        char url[640];
+        cred_issuer_list_url(iss, iss->nlists, p, url, sizeof(url));
+        cred_status_cache_invalidate(iss->cache, url);
         cred_status_list_free(l->bits[p]);
         free(l->signed_json[p]);
     }
@@ -134,8 +144,19 @@ static enum vt_status sign_list(struct cred_issuer *iss, size_t n, int purpose,
         vt_buf_release(&b);
         return vt_error_prefix(err, "cannot sign status list '%s'", url);
     }
-    free(l->signed_json[purpose]);
-    l->signed_json[purpose] = (char *)vt_buf_detach(&b, &l->signed_len[purpose]);
+    uint8_t digest[VT_SHA256_LEN];
+    vt_sha256(b.data, b.len, digest);
+    size_t len;
+    char *text = (char *)vt_buf_detach(&b, &len);
+    pthread_mutex_lock(&iss->pub_lock);
+    char *old = l->signed_json[purpose];
+    l->signed_json[purpose] = text;
+    l->signed_len[purpose] = len;
+    memcpy(l->signed_digest[purpose], digest, VT_SHA256_LEN);
+    pthread_mutex_unlock(&iss->pub_lock);
+    free(old);
+    /* The digest already keeps the old entry from answering; dropping it frees it now. */
+    cred_status_cache_invalidate(iss->cache, url);
     return VT_OK;
 }
 
@@ -371,22 +392,42 @@ static bool parse_list_id(const char *id, int *purpose, size_t *n)
     return false;
 }
 
-enum vt_status cred_issuer_status_list(struct cred_issuer *iss, const char *id, char **json_out,
-                                       size_t *len_out, struct vt_error *err)
+/* Copies out the published list `id`: its digest, and its text when text is not NULL. */
+static enum vt_status published(struct cred_issuer *iss, const char *id,
+                                uint8_t digest[VT_SHA256_LEN], struct vt_buf *text,
+                                struct vt_error *err)
 {
     int p;
     size_t n;
-    *json_out = NULL;
-    pthread_mutex_lock(&iss->lock);
-    if (!parse_list_id(id, &p, &n) || n >= iss->nlists || iss->lists[n].signed_json[p] == NULL) {
-        pthread_mutex_unlock(&iss->lock);
+    if (!parse_list_id(id, &p, &n))
         return vt_error_set(err, VT_ERR_NOT_FOUND, "no status list '%.80s'", id);
+    enum vt_status st = VT_OK;
+    pthread_mutex_lock(&iss->pub_lock);
+    if (n >= iss->nlists || iss->lists[n].signed_json[p] == NULL) {
+        st = vt_error_set(err, VT_ERR_NOT_FOUND, "no status list '%.80s'", id);
+    } else {
+        const struct issuer_list *l = &iss->lists[n];
+        if (digest != NULL)
+            memcpy(digest, l->signed_digest[p], VT_SHA256_LEN);
+        if (text != NULL)
+            st = vt_buf_append(text, l->signed_json[p], l->signed_len[p], err);
     }
-    size_t len = iss->lists[n].signed_len[p];
-    *json_out = vt_memdup(iss->lists[n].signed_json[p], len + 1);
-    pthread_mutex_unlock(&iss->lock);
-    if (len_out != NULL)
-        *len_out = len;
+    pthread_mutex_unlock(&iss->pub_lock);
+    return st;
+}
+
+enum vt_status cred_issuer_status_list(struct cred_issuer *iss, const char *id, char **json_out,
+                                       size_t *len_out, struct vt_error *err)
+{
+    *json_out = NULL;
+    struct vt_buf b;
+    vt_buf_init(&b, CRED_DOC_MAX);
+    enum vt_status st = published(iss, id, NULL, &b, err);
+    if (st != VT_OK) {
+        vt_buf_release(&b);
+        return st;
+    }
+    *json_out = (char *)vt_buf_detach(&b, len_out);
     return VT_OK;
 }
 
@@ -414,6 +455,21 @@ enum vt_status cred_issuer_status_lookup(void *ctx, const char *url, json_t **do
         st = vt_json_parse(text, len, CRED_DOC_MAX, VT_JSON_MAX_DEPTH, doc_out, err);
     free(text);
     return st;
+}
+
+enum vt_status cred_issuer_status_fetch(void *ctx, const char *url, uint8_t digest[VT_SHA256_LEN],
+                                        struct vt_buf *text, struct vt_error *err)
+{
+    struct cred_issuer *iss = ctx;
+    const char *id = url_list_id(iss, url);
+    if (id == NULL)
+        return vt_error_set(err, VT_ERR_NOT_FOUND, "'%.80s' is not a list of this issuer", url);
+    return published(iss, id, digest, text, err);
+}
+
+struct cred_status_cache *cred_issuer_status_cache(struct cred_issuer *iss)
+{
+    return iss->cache;
 }
 
 enum vt_status cred_issuer_status_ref(const struct cred_issuer *iss, const json_t *credential,

@@ -1,6 +1,39 @@
 /* JSON text output in the layout of ECMAScript JSON.stringify(value, null, indent). */
 #include "credential/credential_int.h"
 
+#include <string.h>
+
+bool cred_json_plain_name(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if (*s < 0x20 || *s > 0x7e || *s == '"' || *s == '\\')
+            return false;
+    }
+    return true;
+}
+
+/* A member name as JSON.stringify writes it; the names of our documents need no escapes,
+ * so the general path (a string value for the JCS writer) is the exception. */
+static enum vt_status put_name(const char *k, struct vt_buf *out, struct vt_error *err)
+{
+    if (!cred_json_plain_name(k)) {
+        json_t *name = json_string(k);
+        enum vt_status st = vt_jcs_write(name, out, err);
+        json_decref(name);
+        return st;
+    }
+    size_t n = strlen(k);
+    enum vt_status st = vt_buf_grow(out, n + 2, err);
+    if (st == VT_OK) {
+        out->data[out->len] = '"';
+        memcpy(out->data + out->len + 1, k, n);
+        out->data[out->len + 1 + n] = '"';
+        out->len += n + 2;
+        out->data[out->len] = '\0';
+    }
+    return st;
+}
+
 static enum vt_status put_indent(struct vt_buf *out, unsigned indent, unsigned level,
                                  struct vt_error *err)
 {
@@ -31,11 +64,8 @@ static enum vt_status write_value(const json_t *v, unsigned indent, unsigned lev
             first = false;
             if (st == VT_OK && indent > 0)
                 st = put_indent(out, indent, level + 1, err);
-            if (st == VT_OK) {
-                json_t *name = json_string(k);
-                st = vt_jcs_write(name, out, err);
-                json_decref(name);
-            }
+            if (st == VT_OK)
+                st = put_name(k, out, err);
             if (st == VT_OK)
                 st = vt_buf_append_str(out, indent > 0 ? ": " : ":", err);
             if (st == VT_OK)

@@ -256,9 +256,17 @@ struct cred_key *cred_resolve_vm(struct cred_verifier *v, const char *vm, int64_
                               e.msg);
             return NULL;
         }
-        struct vt_key vk;
-        vt_key_from_public(&vk, pk);
-        return cred_key_from_vt(&vk);
+        /* The method already spells the key's did:key URL, its default method: building
+         * that from the DID saves encoding the key in base58 again. */
+        size_t did_len = strcspn(vm, "#");
+        struct cred_key *key = cred_key_alloc(CRED_KEY_ED25519);
+        vt_key_from_public(&key->ed, pk);
+        key->default_vm = vt_malloc(2 * did_len - 8 + 2);
+        memcpy(key->default_vm, vm, did_len);
+        key->default_vm[did_len] = '#';
+        memcpy(key->default_vm + did_len + 1, vm + 8, did_len - 8);
+        key->default_vm[2 * did_len - 8 + 1] = '\0';
+        return key;
     }
     struct cred_key *key = cred_trust_find(opt->trust, vm);
     if (key != NULL)

@@ -196,6 +196,11 @@ json_t *cred_result_to_json(const struct cred_result *r)
     return o;
 }
 
+const char *cred_result_error_detail(const struct cred_result *r, size_t i)
+{
+    return i < r->error_count ? r->errors[i].detail : NULL;
+}
+
 const json_t *cred_result_document(const struct cred_result *r)
 {
     return r->document;

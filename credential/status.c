@@ -16,7 +16,10 @@
 
 struct cred_status_list {
     uint8_t *bits;
-    uint8_t *used; /* indexes handed out by cred_status_list_allocate */
+    /* Indexes handed out by cred_status_list_allocate; made on first use, as most lists
+     * (decoded for a status check, or kept by an issuer that allocates by permutation)
+     * never need one. */
+    uint8_t *used;
     size_t nbytes;
     size_t allocated;
 };
@@ -25,9 +28,13 @@ static struct cred_status_list *list_alloc(size_t nbytes)
 {
     struct cred_status_list *l = vt_calloc(1, sizeof(*l));
     l->bits = vt_calloc(nbytes, 1);
-    l->used = vt_calloc(nbytes, 1);
     l->nbytes = nbytes;
     return l;
+}
+
+size_t cred_status_list_bytes(const struct cred_status_list *l)
+{
+    return sizeof(*l) + l->nbytes + (l->used != NULL ? l->nbytes : 0);
 }
 
 enum vt_status cred_status_list_new(size_t entries, struct cred_status_list **out,
@@ -84,6 +91,8 @@ enum vt_status cred_status_list_allocate(struct cred_status_list *l, size_t *ind
     size_t n = l->nbytes * 8;
     if (l->allocated >= n)
         return vt_error_set(err, VT_ERR_FULL, "status list full (%zu entries)", n);
+    if (l->used == NULL)
+        l->used = vt_calloc(l->nbytes, 1);
     /* Random start so that an index reveals nothing about issuance order or volume;
      * probing forward keeps the worst case bounded. */
     uint64_t r;
@@ -189,7 +198,6 @@ enum vt_status cred_status_list_decode(const char *encoded, struct cred_status_l
     struct cred_status_list *l = vt_calloc(1, sizeof(*l));
     l->nbytes = bits.len;
     l->bits = vt_buf_detach(&bits, NULL);
-    l->used = vt_calloc(l->nbytes, 1);
     *out = l;
     return VT_OK;
 }
@@ -281,6 +289,8 @@ static bool list_verified(struct cred_verifier *v, const json_t *list, char *why
 {
     struct cred_verify_options o = *v->opt;
     o.status_lookup = NULL;
+    o.status_fetch = NULL;
+    o.status_cache = NULL;
     o.challenge = NULL;
     o.domain = NULL;
     struct cred_result *r = NULL;
@@ -289,15 +299,140 @@ static bool list_verified(struct cred_verifier *v, const json_t *list, char *why
     if (cred_verify_json(list, &o, &r, &e) == VT_OK) {
         ok = cred_result_verified(r);
         if (!ok) {
-            json_t *j = cred_result_to_json(r);
-            const char *d =
-                vt_json_get_str(json_array_get(json_object_get(j, "errors"), 0), "detail");
+            const char *d = cred_result_error_detail(r, 0);
             snprintf(why, whylen, "%s", d != NULL ? d : "not verified");
-            json_decref(j);
         }
     }
     cred_result_free(r);
     return ok;
+}
+
+/* Moves *until back to the time in s when that is earlier; a time that does not parse ends
+ * the verdict now. */
+static void take_earlier(int64_t *until, const char *s, int64_t now_ms)
+{
+    if (s == NULL)
+        return;
+    int64_t t;
+    struct vt_error e;
+    if (vt_time_parse(s, strlen(s), &t, &e) != VT_OK)
+        t = now_ms;
+    if (t < *until)
+        *until = t;
+}
+
+/* Until when a list's verdict holds on its own: the list's validUntil or a proof's expires,
+ * whichever comes first, and at most the cache's time to live. */
+static int64_t list_expiry(const struct cred_verifier *v, const json_t *list)
+{
+    int64_t until = v->now_ms + CRED_STATUS_CACHE_TTL_MS;
+    take_earlier(&until, vt_json_get_str(list, "validUntil"), v->now_ms);
+    const json_t *proofs = json_object_get(list, "proof");
+    size_t n = json_is_array(proofs) ? json_array_size(proofs) : proofs != NULL ? 1 : 0;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *p = json_is_array(proofs) ? json_array_get(proofs, i) : proofs;
+        take_earlier(&until, vt_json_get_str(p, "expires"), v->now_ms);
+    }
+    return until;
+}
+
+static void status_context(const struct cred_verifier *v, struct cred_status_context *ctx)
+{
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->trust = v->opt->trust;
+    ctx->key_lookup = v->opt->key_lookup;
+    ctx->key_lookup_ctx = v->opt->key_lookup_ctx;
+    ctx->clock_skew_ms = v->opt->clock_skew_ms;
+}
+
+/* The identity of a list a lookup callback returned: the hash of its canonical form. */
+static bool canonical_digest(const json_t *list, uint8_t digest[VT_SHA256_LEN])
+{
+    struct vt_buf b;
+    vt_buf_init(&b, CRED_DOC_MAX * 2);
+    bool ok = vt_jcs_write(list, &b, NULL) == VT_OK;
+    if (ok)
+        vt_sha256(b.data, b.len, digest);
+    vt_buf_release(&b);
+    return ok;
+}
+
+/* The verdict on one entry once its list is known (trusted: the list verified). */
+static void report(struct cred_verifier *v, const char *what, const char *url, const char *purpose,
+                   size_t index, const struct cred_status_answer *a, bool trusted, const char *why)
+{
+    struct cred_result *r = v->result;
+    if (!a->purpose_ok) {
+        cred_result_error(r, CRED_P_STATUS, "status purpose mismatch",
+                          "%s: list '%s' is not for purpose '%s'", what, url, purpose);
+    } else if (index >= a->size) {
+        cred_result_error(r, CRED_P_STATUS, "status index out of range",
+                          "RANGE_ERROR: %s: index %zu beyond list size %zu", what, index, a->size);
+    } else if (a->set && strcmp(purpose, "revocation") == 0) {
+        /* An unverified list may still condemn a credential, never clear it. */
+        cred_result_error(r, CRED_P_STATUS_REVOKED, "revoked",
+                          "%s: index %zu of '%s' is set (revoked)%s", what, index, url,
+                          trusted ? "" : "; the list itself did not verify");
+    } else if (a->set && strcmp(purpose, "suspension") == 0) {
+        cred_result_error(r, CRED_P_STATUS_SUSPENDED, "suspended",
+                          "%s: index %zu of '%s' is set (suspended)%s", what, index, url,
+                          trusted ? "" : "; the list itself did not verify");
+    } else if (!trusted) {
+        cred_result_error(r, CRED_P_STATUS, "status list not verified",
+                          "STATUS_VERIFICATION_ERROR: %s: '%s': %s", what, url, why);
+    } else if (a->set) {
+        cred_result_warning(r, CRED_P_STATUS, "status set", "%s: '%s' status for index %zu is set",
+                            what, purpose, index);
+    }
+}
+
+/*
+ * The list credential at url, parsed, or NULL with the reason in err. With a cache, a list
+ * whose bytes are unchanged is answered from it instead: *hit is set and ans filled.
+ * *have_digest says whether digest identifies the returned list.
+ */
+static json_t *retrieve(struct cred_verifier *v, const char *url, const char *purpose, size_t index,
+                        uint8_t digest[VT_SHA256_LEN], bool *have_digest, bool *hit,
+                        struct cred_status_answer *ans, struct vt_error *err)
+{
+    const struct cred_verify_options *o = v->opt;
+    struct cred_status_context ctx;
+    status_context(v, &ctx);
+    json_t *list = NULL;
+    *hit = false;
+    *have_digest = false;
+    if (o->status_fetch == NULL) {
+        if (o->status_lookup(o->status_lookup_ctx, url, &list, err) != VT_OK || list == NULL) {
+            json_decref(list);
+            return NULL;
+        }
+        *have_digest = o->status_cache != NULL && canonical_digest(list, digest);
+        if (*have_digest && cred_status_cache_get(o->status_cache, url, digest, &ctx, v->now_ms,
+                                                  purpose, index, ans)) {
+            json_decref(list);
+            *hit = true;
+            return NULL;
+        }
+        return list;
+    }
+    /* A source with a digest at hand spares copying and parsing the list on a hit. */
+    if (o->status_cache != NULL) {
+        if (o->status_fetch(o->status_fetch_ctx, url, digest, NULL, err) != VT_OK)
+            return NULL;
+        if (cred_status_cache_get(o->status_cache, url, digest, &ctx, v->now_ms, purpose, index,
+                                  ans)) {
+            *hit = true;
+            return NULL;
+        }
+    }
+    struct vt_buf text;
+    vt_buf_init(&text, CRED_DOC_MAX);
+    if (o->status_fetch(o->status_fetch_ctx, url, digest, &text, err) == VT_OK &&
+        vt_json_parse((const char *)text.data, text.len, CRED_DOC_MAX, VT_JSON_MAX_DEPTH, &list,
+                      err) == VT_OK)
+        *have_digest = true;
+    vt_buf_release(&text);
+    return list;
 }
 
 static void check_entry(struct cred_verifier *v, const json_t *e, const char *what)
@@ -326,17 +461,23 @@ static void check_entry(struct cred_verifier *v, const json_t *e, const char *wh
                           "%s: only statusSize 1 is supported", what);
         return;
     }
-    if (v->opt->status_lookup == NULL) {
+    if (v->opt->status_lookup == NULL && v->opt->status_fetch == NULL) {
         cred_result_warning(r, CRED_P_STATUS, "status not checked",
                             "%s: no status list source configured for '%s'", what, url);
         return;
     }
     cred_result_check(r, "status");
-    json_t *list = NULL;
+    uint8_t digest[VT_SHA256_LEN];
+    bool have_digest, hit;
+    struct cred_status_answer ans;
     struct vt_error err;
     vt_error_clear(&err);
-    if (v->opt->status_lookup(v->opt->status_lookup_ctx, url, &list, &err) != VT_OK ||
-        list == NULL) {
+    json_t *list = retrieve(v, url, purpose, index, digest, &have_digest, &hit, &ans, &err);
+    if (hit) {
+        report(v, what, url, purpose, index, &ans, true, NULL);
+        return;
+    }
+    if (list == NULL) {
         cred_result_error(r, CRED_P_STATUS, "status list not retrievable",
                           "STATUS_RETRIEVAL_ERROR: %s: '%s': %s", what, url, err.msg);
         return;
@@ -344,7 +485,6 @@ static void check_entry(struct cred_verifier *v, const json_t *e, const char *wh
     const json_t *subject = json_object_get(list, "credentialSubject");
     const char *encoded = vt_json_get_str(subject, "encodedList");
     struct cred_status_list *bits = NULL;
-    char why[VT_ERROR_MSG_MAX] = "";
     if (!cred_json_has_type(json_object_get(list, "type"), "BitstringStatusListCredential") ||
         encoded == NULL) {
         cred_result_error(r, CRED_P_STATUS, "not a status list",
@@ -355,28 +495,19 @@ static void check_entry(struct cred_verifier *v, const json_t *e, const char *wh
     } else if (cred_status_list_decode(encoded, &bits, &err) != VT_OK) {
         cred_result_error(r, CRED_P_STATUS, "invalid status list", "%s: '%s': %s", what, url,
                           err.msg);
-    } else if (index >= cred_status_list_size(bits)) {
-        cred_result_error(r, CRED_P_STATUS, "status index out of range",
-                          "RANGE_ERROR: %s: index %zu beyond list size %zu", what, index,
-                          cred_status_list_size(bits));
     } else {
-        bool set = cred_status_list_get(bits, index);
-        bool trusted = list_verified(v, list, why, sizeof(why));
-        /* An unverified list may still condemn a credential, never clear it. */
-        if (set && strcmp(purpose, "revocation") == 0) {
-            cred_result_error(r, CRED_P_STATUS_REVOKED, "revoked",
-                              "%s: index %zu of '%s' is set (revoked)%s", what, index, url,
-                              trusted ? "" : "; the list itself did not verify");
-        } else if (set && strcmp(purpose, "suspension") == 0) {
-            cred_result_error(r, CRED_P_STATUS_SUSPENDED, "suspended",
-                              "%s: index %zu of '%s' is set (suspended)%s", what, index, url,
-                              trusted ? "" : "; the list itself did not verify");
-        } else if (!trusted) {
-            cred_result_error(r, CRED_P_STATUS, "status list not verified",
-                              "STATUS_VERIFICATION_ERROR: %s: '%s': %s", what, url, why);
-        } else if (set) {
-            cred_result_warning(r, CRED_P_STATUS, "status set",
-                                "%s: '%s' status for index %zu is set", what, purpose, index);
+        ans.purpose_ok = true;
+        ans.size = cred_status_list_size(bits);
+        ans.set = cred_status_list_get(bits, index);
+        char why[VT_ERROR_MSG_MAX] = "";
+        bool trusted = index < ans.size && list_verified(v, list, why, sizeof(why));
+        report(v, what, url, purpose, index, &ans, trusted, why);
+        if (trusted && have_digest && v->opt->status_cache != NULL) {
+            struct cred_status_context ctx;
+            status_context(v, &ctx);
+            cred_status_cache_put(v->opt->status_cache, url, digest, &ctx, list_expiry(v, list),
+                                  json_object_get(subject, "statusPurpose"), bits);
+            bits = NULL;
         }
     }
     cred_status_list_free(bits);

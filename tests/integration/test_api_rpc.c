@@ -174,6 +174,157 @@ static void test_cbor(void **state)
     itest_ws_close(fd);
 }
 
+/* Sends a CBOR message in a binary frame and returns the decoded answer. */
+static cbor_item_t *cbor_call(int fd, cbor_item_t *msg)
+{
+    struct vt_buf b;
+    vt_buf_init(&b, 1 << 22);
+    assert_int_equal(vt_cbor_encode(msg, &b, NULL), VT_OK);
+    cbor_decref(&msg);
+    assert_int_equal(itest_ws_send(fd, 2, b.data, b.len, 0), 0);
+    assert_int_equal(itest_ws_recv(fd, &b), 2);
+    cbor_item_t *r = NULL;
+    assert_int_equal(vt_cbor_decode(b.data, b.len, 16, &r, NULL), VT_OK);
+    vt_buf_release(&b);
+    return r;
+}
+
+static cbor_item_t *cbor_request(const char *method, cbor_item_t *params, unsigned id)
+{
+    cbor_item_t *m = cbor_new_definite_map(4);
+    vt_cbor_map_put(m, cbor_build_string("jsonrpc"), cbor_build_string("2.0"));
+    vt_cbor_map_put(m, cbor_build_string("method"), cbor_build_string(method));
+    vt_cbor_map_put(m, cbor_build_string("params"), params);
+    vt_cbor_map_put(m, cbor_build_string("id"), cbor_build_uint32(id));
+    return m;
+}
+
+static cbor_item_t *cbor_event(const char *learner, const char *type, const char *member,
+                               cbor_item_t *payload)
+{
+    cbor_item_t *e = cbor_new_definite_map(4);
+    vt_cbor_map_put(e, cbor_build_string("learner"), cbor_build_string(learner));
+    vt_cbor_map_put(e, cbor_build_string("type"), cbor_build_string(type));
+    if (member != NULL)
+        vt_cbor_map_put(e, cbor_build_string(member), payload);
+    return e;
+}
+
+static cbor_item_t *cbor_events(cbor_item_t **evs, size_t n)
+{
+    cbor_item_t *a = cbor_new_definite_array(n);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(cbor_array_push(a, evs[i]));
+        cbor_decref(&evs[i]);
+    }
+    cbor_item_t *p = cbor_new_definite_map(1);
+    vt_cbor_map_put(p, cbor_build_string("events"), a);
+    return p;
+}
+
+static int64_t rpc_error_code(const cbor_item_t *resp)
+{
+    const cbor_item_t *e = vt_cbor_map_get_str(resp, "error");
+    if (e == NULL)
+        return 0;
+    const cbor_item_t *c = vt_cbor_map_get_str(e, "code");
+    return -1 - (int64_t)cbor_get_int(c);
+}
+
+/* Appends in binary frames read their params as CBOR: every payload form is stored as the
+ * JSON form would store it, and malformed requests get the same answers. */
+static void test_cbor_append(void **state)
+{
+    (void)state;
+    static const char *L2 = "00112233445566778899aabbccddeeff";
+    int fd = admin_conn();
+    static const uint8_t bytes[] = {0x00, 0x01, 0x02, 0xff};
+    cbor_item_t *structured = cbor_new_definite_map(1);
+    vt_cbor_map_put(structured, cbor_build_string("score"), cbor_build_uint8(3));
+    cbor_item_t *evs[5] = {
+        cbor_event(L2, "attempt", "payload_b64u", cbor_build_bytestring(bytes, sizeof(bytes))),
+        cbor_event(L2, "attempt", "payload_b64u", cbor_build_string("AAEC")),
+        cbor_event(L2, "attempt", "payload", structured),
+        cbor_event(L2, "bogus", NULL, NULL),
+        cbor_event(L2, "progress", "event_id", cbor_build_string("cbor-ev-1")),
+    };
+    cbor_item_t *r = cbor_call(fd, cbor_request("ledger.append_batch", cbor_events(evs, 5), 11));
+    assert_int_equal(rpc_error_code(r), 0);
+    const cbor_item_t *res = vt_cbor_map_get_str(r, "result");
+    uint64_t committed = 0;
+    assert_int_equal(vt_cbor_get_uint(vt_cbor_map_get_str(res, "committed"), &committed, NULL),
+                     VT_OK);
+    assert_int_equal(committed, 4);
+    const cbor_item_t *results = vt_cbor_map_get_str(res, "results");
+    assert_int_equal(cbor_array_size(results), 5);
+    assert_non_null(vt_cbor_map_get_str(cbor_array_handle(results)[3], "error"));
+    cbor_decref(&r);
+
+    /* The event id makes a retry a duplicate, as in text frames. */
+    cbor_item_t *again[1] = {
+        cbor_event(L2, "progress", "event_id", cbor_build_string("cbor-ev-1"))};
+    r = cbor_call(fd, cbor_request("ledger.append", cbor_events(again, 1), 12));
+    assert_int_equal(rpc_error_code(r), -32602); /* ledger.append takes one event, not events */
+    cbor_decref(&r);
+    r = cbor_call(
+        fd,
+        cbor_request("ledger.append",
+                     cbor_event(L2, "progress", "event_id", cbor_build_string("cbor-ev-1")), 13));
+    assert_int_equal(rpc_error_code(r), 0);
+    assert_true(cbor_get_bool(vt_cbor_map_get_str(vt_cbor_map_get_str(r, "result"), "duplicate")));
+    cbor_decref(&r);
+
+    /* Stored payloads, read back in JSON. */
+    json_t *rd = itest_rpc(fd, "ledger.read", json_pack("{s:s}", "learner", L2));
+    assert_int_equal(itest_rpc_code(rd), 0);
+    json_t *events = json_object_get(itest_result(rd), "events");
+    assert_int_equal(json_array_size(events), 4);
+    assert_string_equal(vt_json_get_str(json_array_get(events, 0), "payload_b64u"), "AAEC_w");
+    assert_string_equal(vt_json_get_str(json_array_get(events, 1), "payload_b64u"), "AAEC");
+    json_t *p2 = json_object_get(json_array_get(events, 2), "payload");
+    assert_int_equal((int)json_number_value(json_object_get(p2, "score")), 3);
+    assert_string_equal(vt_json_get_str(json_array_get(events, 3), "event_id"), "cbor-ev-1");
+    json_decref(rd);
+
+    /* A batch of requests mixes CBOR params with converted ones. */
+    cbor_item_t *batch = cbor_new_definite_array(2);
+    cbor_item_t *one[1] = {
+        cbor_event(L2, "attempt", "payload_b64u", cbor_build_bytestring(bytes, 1))};
+    cbor_item_t *q = cbor_request("ledger.append_batch", cbor_events(one, 1), 21);
+    assert_true(cbor_array_push(batch, q));
+    cbor_decref(&q);
+    q = cbor_request("auth.whoami", cbor_new_definite_map(0), 22);
+    assert_true(cbor_array_push(batch, q));
+    cbor_decref(&q);
+    r = cbor_call(fd, batch);
+    assert_true(cbor_isa_array(r));
+    assert_int_equal(cbor_array_size(r), 2);
+    assert_int_equal(rpc_error_code(cbor_array_handle(r)[0]), 0);
+    assert_int_equal(rpc_error_code(cbor_array_handle(r)[1]), 0);
+    cbor_decref(&r);
+
+    /* Refusals: a malformed event fails the call, as do missing events. */
+    cbor_item_t *bad[2] = {cbor_event(L2, "attempt", NULL, NULL),
+                           cbor_event("xyz", "attempt", NULL, NULL)};
+    r = cbor_call(fd, cbor_request("ledger.append_batch", cbor_events(bad, 2), 31));
+    assert_int_equal(rpc_error_code(r), -32602);
+    cbor_decref(&r);
+    cbor_item_t *both = cbor_event(L2, "attempt", "payload", cbor_build_uint8(1));
+    vt_cbor_map_put(both, cbor_build_string("payload_b64u"), cbor_build_string("AA"));
+    r = cbor_call(fd, cbor_request("ledger.append", both, 32));
+    assert_int_equal(rpc_error_code(r), -32602);
+    cbor_decref(&r);
+    r = cbor_call(fd, cbor_request("ledger.append_batch", cbor_new_definite_map(0), 33));
+    assert_int_equal(rpc_error_code(r), -32602);
+    cbor_decref(&r);
+    /* A text string with U+0000 has no JSON form: a parse error in either case. */
+    cbor_item_t *nul[1] = {cbor_event(L2, "attempt", "event_id", cbor_build_stringn("a\0b", 3))};
+    r = cbor_call(fd, cbor_request("ledger.append_batch", cbor_events(nul, 1), 34));
+    assert_int_equal(rpc_error_code(r), -32700);
+    cbor_decref(&r);
+    itest_ws_close(fd);
+}
+
 static void test_login(void **state)
 {
     (void)state;
@@ -488,7 +639,7 @@ int main(void)
         cmocka_unit_test(test_handshake), cmocka_unit_test(test_framing_errors),
         cmocka_unit_test(test_cbor),      cmocka_unit_test(test_login),
         cmocka_unit_test(test_ledger),    cmocka_unit_test(test_credentials),
-        cmocka_unit_test(test_admin),
+        cmocka_unit_test(test_admin),     cmocka_unit_test(test_cbor_append),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

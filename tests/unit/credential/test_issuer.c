@@ -1,6 +1,6 @@
 /* The issuer over a real ledger: issuance in every form with evidence, status changes,
  * replay after a restart, key rotation judged by the log, did:web documents, bulk
- * issuance and refusals. */
+ * issuance, refusals, and its status list cache. */
 #include "../ledger/ledger_fixture.h"
 
 #include "credential/credential.h"
@@ -662,6 +662,147 @@ static void test_concurrent(void **state)
     fx_close(&f);
 }
 
+/* A verification as vitaed makes it: key history, published lists and the issuer's cache. */
+static struct cred_result *verify_cached(struct cred_issuer *iss, const struct cred_issued *o)
+{
+    struct cred_verify_options opt;
+    cred_verify_options_init(&opt);
+    opt.key_lookup = cred_issuer_key_lookup;
+    opt.key_lookup_ctx = iss;
+    opt.status_fetch = cred_issuer_status_fetch;
+    opt.status_fetch_ctx = iss;
+    opt.status_cache = cred_issuer_status_cache(iss);
+    struct cred_result *r = NULL;
+    struct vt_error err;
+    enum vt_status st = cred_verify((const uint8_t *)o->di, o->di_len, &opt, &r, &err);
+    (void)st;
+    return r;
+}
+
+/* 1 verified, 0 suspended only, 2 revoked only, -1 anything else. */
+static int cached_state(struct cred_issuer *iss, const struct cred_issued *o)
+{
+    struct cred_result *r = verify_cached(iss, o);
+    int state = -1;
+    if (cred_result_verified(r) && cred_result_has_check(r, "status"))
+        state = 1;
+    else if (cred_result_error_count(r) == 1 && cred_result_has_error(r, CRED_P_STATUS_SUSPENDED))
+        state = 0;
+    else if (cred_result_error_count(r) == 1 && cred_result_has_error(r, CRED_P_STATUS_REVOKED))
+        state = 2;
+    cred_result_free(r);
+    return state;
+}
+
+struct verifier_thread {
+    struct cred_issuer *iss;
+    const struct cred_issued *o;
+    int stop; /* __atomic */
+    unsigned runs;
+    unsigned failures;
+};
+
+static void *verify_loop(void *arg)
+{
+    struct verifier_thread *t = arg;
+    while (!__atomic_load_n(&t->stop, __ATOMIC_ACQUIRE) || t->runs < 20) {
+        int st = cached_state(t->iss, t->o);
+        if (st != 0 && st != 1)
+            t->failures++;
+        t->runs++;
+    }
+    return NULL;
+}
+
+/* The issuer's status list cache: repeated checks are answered from it, and a status change
+ * is seen by every check that starts after the change returns, while other threads keep
+ * verifying. */
+static void test_status_cache(void **state)
+{
+    (void)state;
+    struct fx f;
+    fx_open(&f, DID_WEB);
+    uint8_t learner[LEDGER_LEARNER_LEN];
+    fixture_learner(learner, 3);
+    struct cred_award a = award_for("did:example:learner-3");
+    struct cred_issue_request req[2];
+    memset(req, 0, sizeof(req));
+    for (int i = 0; i < 2; i++) {
+        memcpy(req[i].learner, learner, sizeof(learner));
+        req[i].award = &a;
+    }
+    struct cred_issued out[2];
+    struct vt_error err;
+    if (cred_issue_achievements(f.iss, req, 2, out, &err) != VT_OK)
+        fail_msg("issue: %s", err.msg);
+    struct cred_status_ref refs[2];
+    for (int i = 0; i < 2; i++) {
+        refs[i].list = out[i].status_list;
+        refs[i].index = out[i].status_index;
+    }
+    struct cred_status_cache *cache = cred_issuer_status_cache(f.iss);
+    assert_non_null(cache);
+    struct cred_status_cache_stats st0, st;
+    cred_status_cache_stats(cache, &st0);
+    assert_int_equal(cached_state(f.iss, &out[0]), 1);
+    assert_int_equal(cached_state(f.iss, &out[0]), 1);
+    assert_int_equal(cached_state(f.iss, &out[1]), 1);
+    cred_status_cache_stats(cache, &st);
+    /* Two lists (revocation, suspension) decoded once, then four answers from the cache. */
+    assert_int_equal(st.misses - st0.misses, 2);
+    assert_int_equal(st.hits - st0.hits, 4);
+    assert_int_equal(st.entries, 2);
+
+    /* Each change is visible to the next check, and drops the entry of the list it re-signs. */
+    assert_int_equal(cred_issuer_suspend(f.iss, &refs[0], NULL, &err), VT_OK);
+    assert_int_equal(cached_state(f.iss, &out[0]), 0);
+    assert_int_equal(cached_state(f.iss, &out[1]), 1);
+    assert_int_equal(cred_issuer_unsuspend(f.iss, &refs[0], NULL, &err), VT_OK);
+    assert_int_equal(cached_state(f.iss, &out[0]), 1);
+    assert_int_equal(cred_issuer_revoke(f.iss, &refs[0], NULL, &err), VT_OK);
+    assert_int_equal(cached_state(f.iss, &out[0]), 2);
+    assert_int_equal(cached_state(f.iss, &out[1]), 1);
+    cred_status_cache_stats(cache, &st);
+    assert_int_equal(st.invalidations - st0.invalidations, 3);
+
+    /* Concurrent checks of the second credential while its suspension toggles. */
+    enum { T = 3 };
+    struct verifier_thread vt[T];
+    pthread_t tid[T];
+    for (int t = 0; t < T; t++) {
+        memset(&vt[t], 0, sizeof(vt[t]));
+        vt[t].iss = f.iss;
+        vt[t].o = &out[1];
+        assert_int_equal(pthread_create(&tid[t], NULL, verify_loop, &vt[t]), 0);
+    }
+    for (int round = 0; round < 10; round++) {
+        bool suspend = round % 2 == 0;
+        assert_int_equal(suspend ? cred_issuer_suspend(f.iss, &refs[1], NULL, &err)
+                                 : cred_issuer_unsuspend(f.iss, &refs[1], NULL, &err),
+                         VT_OK);
+        assert_int_equal(cached_state(f.iss, &out[1]), suspend ? 0 : 1);
+    }
+    for (int t = 0; t < T; t++) {
+        __atomic_store_n(&vt[t].stop, 1, __ATOMIC_RELEASE);
+        pthread_join(tid[t], NULL);
+        assert_int_equal(vt[t].failures, 0);
+    }
+
+    /* A rotation re-signs every list with the new key: the cached ones are dropped, and the
+     * credentials signed before keep their status. */
+    struct cred_key *next = ed_key(0x33);
+    assert_int_equal(cred_issuer_rotate_key(f.iss, next, false, &err), VT_OK);
+    cred_status_cache_stats(cache, &st);
+    assert_int_equal(st.entries, 0);
+    assert_int_equal(cached_state(f.iss, &out[0]), 2);
+    assert_int_equal(cached_state(f.iss, &out[1]), 1);
+    cred_key_free(next);
+
+    for (int i = 0; i < 2; i++)
+        cred_issued_release(&out[i]);
+    fx_close(&f);
+}
+
 int main(void)
 {
     if (vt_core_init(NULL) != VT_OK)
@@ -674,6 +815,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_bulk),
         cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_status_cache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

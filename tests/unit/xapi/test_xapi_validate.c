@@ -653,6 +653,10 @@ static void test_timestamps(void **state)
 {
     (void)state;
     int64_t ms;
+    /* Offsets that carry the instant past 9999 or before 0000 are refused. */
+    assert_true(xapi_timestamp_parse("9999-12-31T23:59:59.999Z", &ms));
+    assert_false(xapi_timestamp_parse("9999-12-31T23:59:59-12:00", &ms));
+    assert_false(xapi_timestamp_parse("0000-01-01T00:00:00+14:00", &ms));
     assert_true(xapi_timestamp_parse("1970-01-01T00:00:00Z", &ms));
     assert_int_equal(ms, 0);
     assert_true(xapi_timestamp_parse("2013-05-18T05:32:34.804+00:00", &ms));
