@@ -3,12 +3,14 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DATA       ?= ./var/vitae
 LISTEN     ?= 127.0.0.1:8420
 CMAKE_ARGS ?=
 
-.PHONY: all deps build run test test-asan unit format format-check clean
+.PHONY: all deps build run test test-asan fuzz unit format format-check clean
 
 all: build
 
@@ -24,8 +26,8 @@ run: build
 	    echo "make run: $(BUILD)/bin/vitaed is not built by this version of vitae" >&2; exit 1; fi
 	$(BUILD)/bin/vitaed --data $(DATA) --listen $(LISTEN)
 
-# The full check that CI runs: every ctest test, the unit tests again under
-# ASan+UBSan, and the formatting check.
+# The full check that CI runs: every ctest test, the unit tests and the fuzz corpus replays
+# again under ASan+UBSan, and the formatting check.
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	$(MAKE) --no-print-directory test-asan
@@ -34,7 +36,15 @@ test: build
 test-asan: deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DVITAE_SANITIZE=ON $(CMAKE_ARGS)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L unit
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS) -L 'unit|fuzz-smoke'
+
+# libFuzzer (clang) on every parser of outside input, FUZZ_SECONDS each; FUZZ_TARGETS picks
+# some (tests/fuzz/README.md).
+fuzz: deps
+	@scripts/install-fuzz-deps
+	cmake -C tests/fuzz/cache.cmake -S . -B $(FUZZ_BUILD) $(CMAKE_ARGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz-all
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Quick inner loop: build and run only the unit tests.
 unit: build
@@ -51,4 +61,4 @@ format-check:
 	@echo "format-check: $(words $(SOURCES)) files clean"
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -122,6 +122,15 @@ enum vt_status twin_json_only(const json_t *obj, const char *const *allowed, str
     return VT_OK;
 }
 
+/* A conversion that fails part-way frees the container it was building, so that no
+ * error path leaves a half-built tree behind. */
+static enum vt_status drop_partial(json_t **out, enum vt_status st)
+{
+    json_decref(*out);
+    *out = NULL;
+    return st;
+}
+
 /* CBOR values the payloads use (uint, float, bool, text, arrays, maps with text keys) as
  * JSON, so one validator serves both forms. */
 static enum vt_status cbor_to_json(const cbor_item_t *it, unsigned depth, json_t **out,
@@ -157,7 +166,7 @@ static enum vt_status cbor_to_json(const cbor_item_t *it, unsigned depth, json_t
             enum vt_status st = cbor_to_json(c, depth + 1, &e, err);
             cbor_decref(&c);
             if (st != VT_OK)
-                return st;
+                return drop_partial(out, st);
             json_array_append_new(*out, e);
         }
     } else if (cbor_isa_map(it)) {
@@ -165,16 +174,18 @@ static enum vt_status cbor_to_json(const cbor_item_t *it, unsigned depth, json_t
         struct cbor_pair *p = cbor_map_handle(it);
         for (size_t i = 0; i < cbor_map_size(it); i++) {
             if (!cbor_isa_string(p[i].key) || cbor_string_length(p[i].key) >= TWIN_NAME_MAX)
-                return vt_error_set(err, VT_ERR_INVALID, "payload map key is not a short text");
+                return drop_partial(
+                    out, vt_error_set(err, VT_ERR_INVALID, "payload map key is not a short text"));
             char key[TWIN_NAME_MAX];
             memcpy(key, cbor_string_handle(p[i].key), cbor_string_length(p[i].key));
             key[cbor_string_length(p[i].key)] = '\0';
             if (strlen(key) != cbor_string_length(p[i].key))
-                return vt_error_set(err, VT_ERR_INVALID, "payload map key contains NUL");
+                return drop_partial(
+                    out, vt_error_set(err, VT_ERR_INVALID, "payload map key contains NUL"));
             json_t *e;
             enum vt_status st = cbor_to_json(p[i].value, depth + 1, &e, err);
             if (st != VT_OK)
-                return st;
+                return drop_partial(out, st);
             json_object_set_new(*out, key, e);
         }
     } else {
