@@ -69,13 +69,13 @@ enum vt_status api_check(const struct api_config *c, struct vt_error *err)
     rc = ledger_open(path, &lo, &l, err);
     vt_key_release(&key);
     if (rc != VT_OK)
-        return vt_error_prefix(err, "cannot open ledger '%s'", path);
+        return vt_error_prefix(err, rc, "cannot open ledger '%s'", path);
     struct ledger_check_report rep;
     memset(&rep, 0, sizeof(rep));
     rc = ledger_check(l, &rep, err);
     ledger_close(l);
     if (rc != VT_OK)
-        return vt_error_prefix(err, "ledger");
+        return vt_error_prefix(err, rc, "ledger");
     printf("ok   ledger: %llu events, %llu learners, %llu stored hashes, %llu checkpoints, "
            "%llu forks recorded\n",
            (unsigned long long)rep.events, (unsigned long long)rep.learners,

@@ -246,7 +246,7 @@ enum vt_status api_config_load_file(struct api_config *c, const char *path, stru
         }
         st = api_config_set(c, k, v, err);
         if (st != VT_OK) {
-            vt_error_prefix(err, "%s:%u", path, lineno);
+            vt_error_prefix(err, st, "%s:%u", path, lineno);
             break;
         }
     }
@@ -267,7 +267,7 @@ enum vt_status api_config_load_env(struct api_config *c, struct vt_error *err)
             continue;
         enum vt_status st = api_config_set(c, keys[i].key, v, err);
         if (st != VT_OK)
-            return vt_error_prefix(err, "environment %s", name);
+            return vt_error_prefix(err, st, "environment %s", name);
     }
     return VT_OK;
 }

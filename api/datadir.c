@@ -179,12 +179,12 @@ enum vt_status api_datadir_open(struct api_server *s, struct vt_error *err)
     api_datadir_path(&s->cfg, "ledger", path);
     rc = ledger_open(path, &lo, &s->ledger, err);
     if (rc != VT_OK)
-        return vt_error_prefix(err, "cannot open ledger '%s'", path);
+        return vt_error_prefix(err, rc, "cannot open ledger '%s'", path);
 
     api_datadir_path(&s->cfg, "xapi", path);
     rc = xapi_store_open(path, s->ledger, &s->xapi, err);
     if (rc != VT_OK)
-        return vt_error_prefix(err, "cannot open xapi store '%s'", path);
+        return vt_error_prefix(err, rc, "cannot open xapi store '%s'", path);
     for (unsigned i = 0; i < s->cfg.n_xapi_basic && rc == VT_OK; i++) {
         char *entry = s->cfg.xapi_basic[i];
         char *colon = strchr(entry, ':');

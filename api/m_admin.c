@@ -75,8 +75,8 @@ API_METHOD(api_m_admin_token_create)
     if (rc != VT_OK)
         return rc;
     int64_t expires_ms = 0;
-    if (exp && vt_time_parse(exp, strlen(exp), &expires_ms, err) != VT_OK)
-        return vt_error_prefix(err, "expires");
+    if (exp && (rc = vt_time_parse(exp, strlen(exp), &expires_ms, err)) != VT_OK)
+        return vt_error_prefix(err, rc, "expires");
     if (exp && expires_ms <= vt_time_now_ms())
         return vt_error_set(err, VT_ERR_INVALID, "expires is in the past");
     char token[API_TOKEN_MAX];

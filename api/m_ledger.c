@@ -46,7 +46,7 @@ static enum vt_status append_parse(const json_t *p, struct append_in *in, size_t
     else if (b64)
         rc = vt_base64url_decode(b64, strlen(b64), &in->payload, err);
     if (rc != VT_OK)
-        return vt_error_prefix(err, "payload");
+        return vt_error_prefix(err, rc, "payload");
     if (event_id) {
         size_t n = strlen(event_id);
         if (n == 0 || n > LEDGER_EVENT_ID_MAX)
@@ -166,7 +166,7 @@ static enum vt_status append_parse_cbor(const cbor_item_t *ev, struct append_cbo
         in->req.payload_len = in->payload.len;
     }
     if (rc != VT_OK)
-        return vt_error_prefix(err, "payload");
+        return vt_error_prefix(err, rc, "payload");
     if (event_id) {
         if (!cbor_text(event_id, &p, &n) || memchr(p, 0, n) || vt_utf8_invalid_at(p, n) != n)
             return vt_error_set(err, VT_ERR_INVALID, "param 'event_id' must be a string");
@@ -237,7 +237,7 @@ API_METHOD(api_m_ledger_append_batch)
         rc = cevents ? append_parse_cbor(cbor_array_handle(cevents)[parsed], &in[parsed], max, err)
                      : append_parse(json_array_get(events, parsed), &in[parsed].in, max, err);
         if (rc != VT_OK)
-            vt_error_prefix(err, "events[%zu]", parsed);
+            vt_error_prefix(err, rc, "events[%zu]", parsed);
         reqs[parsed] = in[parsed].in.req;
     }
     if (rc == VT_OK) {

@@ -30,7 +30,7 @@ API_METHOD(api_m_portable_export)
             rc = vt_key_x25519(&k, x_pk, NULL, err);
         }
         if (rc != VT_OK)
-            return vt_error_prefix(err, "recipient");
+            return vt_error_prefix(err, rc, "recipient");
     }
     struct vt_buf b;
     /* The answer carries the bundle as base64url: keep it within the output cap. */
@@ -60,7 +60,7 @@ API_METHOD(api_m_portable_import)
     rc = vt_base64url_decode(text, strlen(text), &b, err);
     if (rc != VT_OK) {
         vt_buf_release(&b);
-        return vt_error_prefix(err, "bundle");
+        return vt_error_prefix(err, rc, "bundle");
     }
     uint8_t x_sk[VT_X25519_LEN], x_pk[VT_X25519_LEN];
     rc = vt_key_x25519(&call->srv->key, x_pk, x_sk, err);

@@ -40,7 +40,7 @@ static enum vt_status issuer_open_locked(struct api_server *s, struct vt_error *
     struct cred_issuer *iss = NULL;
     enum vt_status rc = cred_issuer_open(&o, &iss, err);
     if (rc != VT_OK)
-        return vt_error_prefix(err, "cannot open the credential issuer");
+        return vt_error_prefix(err, rc, "cannot open the credential issuer");
     atomic_store(&s->issuer, iss);
     return VT_OK;
 }
@@ -133,7 +133,7 @@ static enum vt_status award_from_credential(struct api_server *s, const json_t *
     if (rc == VT_OK && json_is_object(criteria))
         rc = opt_str(criteria, "narrative", &crit, err);
     if (rc != VT_OK)
-        return vt_error_prefix(err, "credential");
+        return vt_error_prefix(err, rc, "credential");
     a->criteria_narrative = crit;
     if (!a->subject_id)
         return vt_error_set(err, VT_ERR_INVALID,
@@ -318,7 +318,7 @@ static enum vt_status status_ref(struct api_server *s, const json_t *params,
     if (rc == VT_OK)
         rc = api_param_uint(params, "index", true, &index, err);
     if (rc != VT_OK)
-        return vt_error_prefix(err, "give credential, or list and index");
+        return vt_error_prefix(err, rc, "give credential, or list and index");
     if (list > UINT32_MAX || index > UINT32_MAX)
         return vt_error_set(err, VT_ERR_INVALID, "list and index must fit 32 bits");
     ref->list = (uint32_t)list;

@@ -108,7 +108,7 @@ enum vt_status api_twin_open(struct api_server *s, struct vt_error *err)
     o.on_change_ctx = s;
     enum vt_status rc = twin_open(s->ledger, path, &o, &s->twin, err);
     if (rc != VT_OK)
-        return vt_error_prefix(err, "cannot open the twin '%s'", path);
+        return vt_error_prefix(err, rc, "cannot open the twin '%s'", path);
     atomic_store(&f->applied_to, twin_cursor(s->twin));
     return VT_OK;
 }

@@ -180,7 +180,7 @@ enum vt_status xapi_store_open(const char *dir, struct ledger *l, struct xapi_st
         if (txn != NULL)
             mdb_txn_abort(txn);
         enum vt_status s = mdb_status(rc, "open", err);
-        vt_error_prefix(err, "'%s'", dir);
+        vt_error_prefix(err, s, "'%s'", dir);
         xapi_store_close(st);
         return s;
     }

@@ -137,7 +137,7 @@ enum vt_status vt_buf_read_file(struct vt_buf *b, const char *path, struct vt_er
     for (;;) {
         size_t got = fread(chunk, 1, sizeof(chunk), f);
         if (got > 0 && (st = vt_buf_append(b, chunk, got, err)) != VT_OK) {
-            vt_error_prefix(err, "cannot read '%s'", path);
+            vt_error_prefix(err, st, "cannot read '%s'", path);
             break;
         }
         if (got < sizeof(chunk)) {

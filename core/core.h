@@ -83,10 +83,12 @@ enum vt_status vt_error_set(struct vt_error *err, enum vt_status status, const c
     VT_PRINTF(3, 4);
 
 /*
- * Prepends "<context>: " to the message already in err, keeping its status, and returns
- * that status. Used when passing an error up through a layer that can name the subject.
+ * Prepends "<context>: " to the message already in err and returns status, the failure
+ * being passed up (err may be NULL, so the status cannot come from it). Used when passing
+ * an error up through a layer that can name the subject.
  */
-enum vt_status vt_error_prefix(struct vt_error *err, const char *fmt, ...) VT_PRINTF(2, 3);
+enum vt_status vt_error_prefix(struct vt_error *err, enum vt_status status, const char *fmt, ...)
+    VT_PRINTF(3, 4);
 
 /* ---------------------------------------------------------------------------------------
  * Initialization, assertions, allocation, checked arithmetic

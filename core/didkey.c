@@ -50,7 +50,7 @@ static enum vt_status check_key_bytes(const struct vt_buf *raw, uint8_t pk[VT_ED
                                              VT_ED25519_PK_LEN, &payload, err);
     if (st != VT_OK) {
         if (err != NULL)
-            vt_error_prefix(err, "invalid did:key");
+            vt_error_prefix(err, st, "invalid did:key");
         return st;
     }
     memcpy(pk, payload, VT_ED25519_PK_LEN);
@@ -89,7 +89,7 @@ enum vt_status vt_didkey_parse(const char *did, size_t n, uint8_t pk[VT_ED25519_
     enum vt_status st =
         vt_base58_decode_at(value + 1, value_len - 1, DID_PREFIX_LEN + 1, &raw, err);
     if (st != VT_OK && err != NULL)
-        vt_error_prefix(err, "invalid did:key");
+        vt_error_prefix(err, st, "invalid did:key");
     if (st == VT_OK)
         st = check_key_bytes(&raw, key, err);
     vt_buf_release(&raw);
@@ -121,7 +121,7 @@ enum vt_status vt_didkey_document(const char *did, json_t **doc_out, struct vt_e
     st = vt_key_x25519(&key, xpk, NULL, err);
     if (st != VT_OK) {
         if (err != NULL)
-            vt_error_prefix(err, "cannot resolve did:key");
+            vt_error_prefix(err, st, "cannot resolve did:key");
         return st;
     }
 

@@ -1003,7 +1003,7 @@ enum vt_status vt_json_read_file(const char *path, size_t max_len, size_t max_de
     if (st == VT_OK) {
         st = vt_json_parse((const char *)b.data, b.len, max_len, max_depth, out, err);
         if (st != VT_OK)
-            vt_error_prefix(err, "cannot parse '%s'", path);
+            vt_error_prefix(err, st, "cannot parse '%s'", path);
     }
     vt_buf_release(&b);
     return st;

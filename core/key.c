@@ -138,7 +138,7 @@ static enum vt_status multikey_decode(const char *s, enum vt_multicodec codec, u
         if (st == VT_OK)
             memcpy(out, payload, out_len);
         else if (err != NULL)
-            vt_error_prefix(err, "invalid %s", what);
+            vt_error_prefix(err, st, "invalid %s", what);
     }
     vt_buf_release_secret(&raw);
     return st;

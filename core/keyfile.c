@@ -88,7 +88,7 @@ static enum vt_status get_seed(const json_t *doc, uint8_t seed[VT_ED25519_SEED_L
     if (st == VT_OK && secret != NULL && legacy != NULL) {
         st = vt_multikey_decode_secret(legacy, other, err);
         if (st != VT_OK && err != NULL)
-            vt_error_prefix(err, "privateKeyMultibase");
+            vt_error_prefix(err, st, "privateKeyMultibase");
         else if (st == VT_OK && sodium_memcmp(seed, other, sizeof(other)) != 0)
             st = vt_error_set(err, VT_ERR_INVALID,
                               "'secretKeyMultibase' and 'privateKeyMultibase' hold different "
@@ -169,7 +169,7 @@ enum vt_status vt_keyfile_read(const char *path, struct vt_key *key, struct vt_e
     if (st == VT_OK)
         st = vt_keyfile_parse(doc, key, err);
     if (st != VT_OK && err != NULL)
-        vt_error_prefix(err, "invalid key file '%s'", path);
+        vt_error_prefix(err, st, "invalid key file '%s'", path);
     if (doc == NULL)
         return st;
     /* jansson frees its strings without wiping them; blank the secret members first. */
@@ -264,7 +264,7 @@ static enum vt_status write_atomically(const char *path, const uint8_t *p, size_
     if (st != VT_OK) {
         vt_buf_release(&tmp);
         if (err != NULL)
-            vt_error_prefix(err, "key file path is too long");
+            vt_error_prefix(err, st, "key file path is too long");
         return st;
     }
     const char *tmp_path = (const char *)tmp.data;

@@ -53,10 +53,10 @@ enum vt_status vt_error_set(struct vt_error *err, enum vt_status status, const c
     return status;
 }
 
-enum vt_status vt_error_prefix(struct vt_error *err, const char *fmt, ...)
+enum vt_status vt_error_prefix(struct vt_error *err, enum vt_status status, const char *fmt, ...)
 {
     if (err == NULL)
-        return VT_ERR_INTERNAL;
+        return status;
     char prefix[VT_ERROR_MSG_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -75,5 +75,6 @@ enum vt_status vt_error_prefix(struct vt_error *err, const char *fmt, ...)
     memcpy(err->msg, prefix, plen);
     err->msg[plen] = ':';
     err->msg[plen + 1] = ' ';
-    return err->status;
+    err->status = status;
+    return status;
 }

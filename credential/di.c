@@ -136,7 +136,7 @@ enum vt_status cred_di_hash_data(const json_t *document, const json_t *proof_con
         vt_sha256(doc_buf->data + start, doc_buf->len - start, hash_data + VT_SHA256_LEN);
     vt_buf_release(&buf);
     if (st != VT_OK)
-        return vt_error_prefix(err, "cannot canonicalize");
+        return vt_error_prefix(err, st, "cannot canonicalize");
     return VT_OK;
 }
 
@@ -175,11 +175,12 @@ enum vt_status cred_sign_di_hashed(json_t *doc, bool take, const struct cred_key
         created = now;
     }
     int64_t ms;
-    if (vt_time_parse(created, strlen(created), &ms, err) != VT_OK)
-        return vt_error_prefix(err, "cannot sign: invalid created time");
+    enum vt_status st = vt_time_parse(created, strlen(created), &ms, err);
+    if (st != VT_OK)
+        return vt_error_prefix(err, st, "cannot sign: invalid created time");
     if (opt->expires != NULL &&
-        vt_time_parse(opt->expires, strlen(opt->expires), &ms, err) != VT_OK)
-        return vt_error_prefix(err, "cannot sign: invalid expires time");
+        (st = vt_time_parse(opt->expires, strlen(opt->expires), &ms, err)) != VT_OK)
+        return vt_error_prefix(err, st, "cannot sign: invalid expires time");
 
     const json_t *existing = json_object_get(doc, "proof");
     size_t have = existing == NULL ? 0 : json_is_array(existing) ? json_array_size(existing) : 1;
@@ -216,7 +217,7 @@ enum vt_status cred_sign_di_hashed(json_t *doc, bool take, const struct cred_key
     size_t text_start = text_out != NULL ? text_out->len : 0;
     struct vt_buf scratch;
     vt_buf_init(&scratch, CRED_DOC_MAX * 2);
-    enum vt_status st = vt_buf_grow(&scratch, text_out != NULL ? 1024 : 8192, err);
+    st = vt_buf_grow(&scratch, text_out != NULL ? 1024 : 8192, err);
     if (st == VT_OK)
         st = hash_top(proof, "proofValue", NULL, &scratch, hash_data, err);
     if (st == VT_OK)
@@ -225,7 +226,7 @@ enum vt_status cred_sign_di_hashed(json_t *doc, bool take, const struct cred_key
     vt_buf_release(&scratch);
     if (st != VT_OK) {
         json_decref(proof);
-        return vt_error_prefix(err, "cannot canonicalize");
+        return vt_error_prefix(err, st, "cannot canonicalize");
     }
     if (doc_hash != NULL)
         memcpy(doc_hash, hash_data + VT_SHA256_LEN, VT_SHA256_LEN);

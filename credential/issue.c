@@ -157,7 +157,8 @@ static enum vt_status evidence_event(struct issue_job *job, const uint8_t *learn
         ledger_leaf_hash(leaf.data, leaf.len, leaf_hash);
     vt_buf_release(&leaf);
     if (st != VT_OK)
-        return vt_error_prefix(err, "cannot cite evidence event %llu", (unsigned long long)index);
+        return vt_error_prefix(err, st, "cannot cite evidence event %llu",
+                               (unsigned long long)index);
     return VT_OK;
 }
 
@@ -399,7 +400,7 @@ static void record(struct issue_job *job)
             } else if (res[k].status != VT_OK) {
                 out->status = res[k].status;
                 out->error = res[k].error;
-                vt_error_prefix(&out->error, "cannot record credential '%s'", out->id);
+                vt_error_prefix(&out->error, out->status, "cannot record credential '%s'", out->id);
             } else {
                 out->event_index = res[k].index;
             }

@@ -83,18 +83,20 @@ static enum vt_status hist_apply(struct cred_issuer *iss, const json_t *p, int64
     enum cred_alg alg;
     if (vm == NULL || alg_name == NULL || (mb == NULL && jwk == NULL))
         return vt_error_set(err, VT_ERR_INVALID, "key.rotated event lacks a member");
-    if (cred_alg_parse(alg_name, &alg, err) != VT_OK)
-        return vt_error_prefix(err, "key.rotated event");
+    enum vt_status st = cred_alg_parse(alg_name, &alg, err);
+    if (st != VT_OK)
+        return vt_error_prefix(err, st, "key.rotated event");
     struct cred_key *key = NULL;
     if (mb != NULL) {
         uint8_t pk[VT_ED25519_PK_LEN];
-        if (vt_multikey_decode_public(mb, pk, err) != VT_OK)
-            return vt_error_prefix(err, "key.rotated event");
+        st = vt_multikey_decode_public(mb, pk, err);
+        if (st != VT_OK)
+            return vt_error_prefix(err, st, "key.rotated event");
         struct vt_key vk;
         vt_key_from_public(&vk, pk);
         key = cred_key_from_vt(&vk);
-    } else if (cred_key_from_jwk(jwk, &key, err) != VT_OK) {
-        return vt_error_prefix(err, "key.rotated event");
+    } else if ((st = cred_key_from_jwk(jwk, &key, err)) != VT_OK) {
+        return vt_error_prefix(err, st, "key.rotated event");
     }
     if (cred_key_alg(key) != alg || hist_find(iss, vm) != NULL) {
         cred_key_free(key);
@@ -140,7 +142,7 @@ enum vt_status cred_issuer_chain_append(struct cred_issuer *iss, const char *typ
         st = ledger_append(iss->ledger, &req, &res, err);
     vt_buf_release(&b);
     if (st != VT_OK)
-        return vt_error_prefix(err, "cannot record %s", type);
+        return vt_error_prefix(err, st, "cannot record %s", type);
     if (index != NULL)
         *index = res.index;
     if (time_ms == NULL)
@@ -155,7 +157,7 @@ enum vt_status cred_issuer_chain_append(struct cred_issuer *iss, const char *typ
         st = ledger_leaf_open(leaf.data, leaf.len, &ev, sig, NULL, NULL, err);
     vt_buf_release(&leaf);
     if (st != VT_OK)
-        return vt_error_prefix(err, "cannot read back %s", type);
+        return vt_error_prefix(err, st, "cannot read back %s", type);
     *time_ms = (int64_t)ev.time_ms;
     return VT_OK;
 }
@@ -199,7 +201,8 @@ static enum vt_status replay(struct cred_issuer *iss, struct vt_error *err)
             st = cred_issuer_replay_status(iss, ev.type, p, err);
         json_decref(p);
         if (st != VT_OK)
-            vt_error_prefix(err, "cannot replay issuer chain at seq %llu", (unsigned long long)seq);
+            vt_error_prefix(err, st, "cannot replay issuer chain at seq %llu",
+                            (unsigned long long)seq);
     }
     vt_buf_release(&leaf);
     vt_buf_release(&payload);
@@ -349,7 +352,7 @@ enum vt_status cred_issuer_open(const struct cred_issuer_options *o, struct cred
         st = cred_issuer_sign_lists(iss, n, err);
     if (st != VT_OK) {
         cred_issuer_close(iss);
-        return vt_error_prefix(err, "cannot open issuer '%.80s'", did);
+        return vt_error_prefix(err, st, "cannot open issuer '%.80s'", did);
     }
     *out = iss;
     return VT_OK;

@@ -142,7 +142,7 @@ static enum vt_status sign_list(struct cred_issuer *iss, size_t n, int purpose,
     json_decref(doc);
     if (st != VT_OK) {
         vt_buf_release(&b);
-        return vt_error_prefix(err, "cannot sign status list '%s'", url);
+        return vt_error_prefix(err, st, "cannot sign status list '%s'", url);
     }
     uint8_t digest[VT_SHA256_LEN];
     vt_sha256(b.data, b.len, digest);

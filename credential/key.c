@@ -198,11 +198,11 @@ enum vt_status cred_key_read(const char *path, struct cred_key **out, struct vt_
     *out = NULL;
     enum vt_status st = vt_json_read_file(path, 1 << 16, 16, &doc, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "cannot read key '%s'", path);
+        return vt_error_prefix(err, st, "cannot read key '%s'", path);
     st = cred_key_parse(doc, out, err);
     json_decref(doc);
     if (st != VT_OK)
-        return vt_error_prefix(err, "cannot read key '%s'", path);
+        return vt_error_prefix(err, st, "cannot read key '%s'", path);
     return VT_OK;
 }
 

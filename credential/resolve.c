@@ -94,7 +94,7 @@ enum vt_status cred_trust_add_did_document(struct cred_trust *t, const json_t *d
             st = vt_error_set(err, VT_ERR_UNSUPPORTED, "no publicKeyMultibase or publicKeyJwk");
         }
         if (st != VT_OK)
-            return vt_error_prefix(err, "invalid DID document '%s' method '%s'", did, full);
+            return vt_error_prefix(err, st, "invalid DID document '%s' method '%s'", did, full);
         cred_trust_add_key(t, full, key);
         cred_key_free(key);
     }

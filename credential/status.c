@@ -150,7 +150,7 @@ enum vt_status cred_status_list_decode(const char *encoded, struct cred_status_l
         st = vt_error_set(err, VT_ERR_INVALID, "encodedList must be multibase base64url ('u')");
     if (st != VT_OK) {
         vt_buf_release(&gz);
-        return vt_error_prefix(err, "invalid encodedList");
+        return vt_error_prefix(err, st, "invalid encodedList");
     }
     z_stream z;
     memset(&z, 0, sizeof(z));

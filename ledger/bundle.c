@@ -128,7 +128,7 @@ static enum vt_status export_event(struct exporter *x, uint64_t seq, uint64_t in
     if (st == VT_OK)
         st = ledger_leaf_open(leaf.mv_data, leaf.mv_size, &ev, NULL, NULL, NULL, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "event %llu", (unsigned long long)index);
+        return vt_error_prefix(err, st, "event %llu", (unsigned long long)index);
     if (ev.seq != seq || memcmp(ev.learner, x->learner, LEDGER_LEARNER_LEN) != 0)
         return vt_error_set(err, VT_ERR_VERIFY, "learner index points seq %llu at event %llu",
                             (unsigned long long)seq, (unsigned long long)index);
@@ -159,7 +159,7 @@ static enum vt_status export_event(struct exporter *x, uint64_t seq, uint64_t in
     vt_buf_reset(&x->pt);
     st = ledger_payload_open(x->dek, ev.learner, ev.seq, rec, val.mv_size, &x->pt, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "event %llu", (unsigned long long)index);
+        return vt_error_prefix(err, st, "event %llu", (unsigned long long)index);
     vt_sha256(x->pt.data, x->pt.len, h);
     if (sodium_memcmp(h, ev.commitment, sizeof(h)) != 0)
         return vt_error_set(err, VT_ERR_VERIFY,
@@ -400,7 +400,7 @@ static enum vt_status parse_event(struct cur *c, size_t i, struct bundle_event *
     if (st == VT_OK)
         st = cur_bytes(c, 2, 1, LEDGER_LEAF_MAX, &e->leaf, &e->leaf_len, "event leaf", err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bundle event %zu", i);
+        return vt_error_prefix(err, st, "bundle event %zu", i);
     if (c->off < c->n && c->p[c->off] == CBOR_NULL) {
         c->off++;
         return VT_OK;
@@ -408,7 +408,7 @@ static enum vt_status parse_event(struct cur *c, size_t i, struct bundle_event *
     st = cur_bytes(c, 2, LEDGER_SALT_LEN, SIZE_MAX, &e->payload, &e->payload_len, "event payload",
                    err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bundle event %zu", i);
+        return vt_error_prefix(err, st, "bundle event %zu", i);
     return VT_OK;
 }
 
@@ -510,10 +510,10 @@ static enum vt_status check_checkpoint(struct bundle *b, struct vt_error *err)
     enum vt_status st =
         ledger_note_verify((const char *)b->note, b->note_len, b->origin, b->key, &text_len, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bundle checkpoint does not verify under its service key");
+        return vt_error_prefix(err, st, "bundle checkpoint does not verify under its service key");
     st = ledger_checkpoint_parse((const char *)b->note, text_len, &b->cp, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bundle checkpoint");
+        return vt_error_prefix(err, st, "bundle checkpoint");
     if (strcmp(b->cp.origin, b->origin) != 0)
         return vt_error_set(err, VT_ERR_VERIFY, "bundle checkpoint names origin '%s', not '%s'",
                             b->cp.origin, b->origin);
@@ -581,7 +581,7 @@ static enum vt_status check_events(struct bundle *b, struct vt_error *err)
         struct bundle_event *e = &b->events[i];
         enum vt_status st = ledger_leaf_open(e->leaf, e->leaf_len, &e->ev, NULL, NULL, NULL, err);
         if (st != VT_OK)
-            return vt_error_prefix(err, "bundle event %zu", i);
+            return vt_error_prefix(err, st, "bundle event %zu", i);
         if (memcmp(e->ev.learner, b->learner, LEDGER_LEARNER_LEN) != 0)
             return vt_error_set(err, VT_ERR_VERIFY, "bundle event %zu belongs to another learner",
                                 i);
@@ -614,7 +614,7 @@ static enum vt_status check_head(struct bundle *b, struct vt_error *err)
                                                 (const uint8_t(*)[LEDGER_HASH_LEN])b->proof,
                                                 b->proof_len, b->cp.root, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bundle head event %zu is not proven under its checkpoint",
+        return vt_error_prefix(err, st, "bundle head event %zu is not proven under its checkpoint",
                                b->n - 1);
     return VT_OK;
 }
@@ -702,7 +702,7 @@ static enum vt_status append_new(struct ledger *l, struct bundle *b, size_t from
             st = out[i].status;
             if (err)
                 *err = out[i].error;
-            vt_error_prefix(err, "bundle event %zu", from + i);
+            vt_error_prefix(err, st, "bundle event %zu", from + i);
             break;
         }
         if (out[i].duplicate)
@@ -728,7 +728,7 @@ enum vt_status ledger_bundle_import(struct ledger *l, const uint8_t *bundle, siz
                             l->bundle_max);
     enum vt_status st = vt_cbor_check(bundle, n, 4, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bad bundle");
+        return vt_error_prefix(err, st, "bad bundle");
     struct bundle b;
     memset(&b, 0, sizeof(b));
     struct vt_buf arena;

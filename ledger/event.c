@@ -293,7 +293,7 @@ enum vt_status ledger_event_decode(const uint8_t *env, size_t n, struct ledger_e
         return vt_error_set(err, VT_ERR_TOO_LARGE, "event envelope of %zu bytes over the cap", n);
     enum vt_status st = vt_cbor_check(env, n, 2, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bad event envelope");
+        return vt_error_prefix(err, st, "bad event envelope");
     memset(ev, 0, sizeof(*ev));
     struct head map = head_get(env);
     if (map.major != 5)
@@ -398,7 +398,7 @@ enum vt_status ledger_leaf_split(const uint8_t *leaf, size_t n, size_t *env_off,
                             LEDGER_LEAF_MAX);
     enum vt_status st = vt_cbor_check(leaf, n, 2, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bad event");
+        return vt_error_prefix(err, st, "bad event");
     /* Canonical form is checked, so each head below is already in its shortest form. */
     if (n < 2 || leaf[0] != 0x82 || (leaf[1] >> 5) != 2)
         return vt_error_set(err, VT_ERR_INVALID, "event is not [envelope, signature]");

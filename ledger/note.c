@@ -291,7 +291,7 @@ enum vt_status ledger_note_verify(const char *note, size_t n, const char *name,
         vt_buf_reset(&raw);
         st = vt_base64_decode(sl.b64, sl.b64_len, &raw, err);
         if (st != VT_OK) {
-            vt_error_prefix(err, "malformed note: signature line %u", lineno);
+            vt_error_prefix(err, st, "malformed note: signature line %u", lineno);
             st = restatus(err, VT_ERR_INVALID);
             goto done;
         }
@@ -352,7 +352,7 @@ enum vt_status ledger_note_verifier_parse(const char *s, char name[LEDGER_NOTE_N
                             LEDGER_NOTE_NAME_MAX - 1);
     enum vt_status st = check_own_name(s, name_len, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid verifier key");
+        return vt_error_prefix(err, st, "invalid verifier key");
 
     const char *hex = plus + 1;
     size_t rest = n - name_len - 1;
@@ -373,7 +373,7 @@ enum vt_status ledger_note_verifier_parse(const char *s, char name[LEDGER_NOTE_N
     st = vt_base64_decode(b64, rest - 9, &raw, err);
     if (st != VT_OK) {
         vt_buf_release(&raw);
-        vt_error_prefix(err, "invalid verifier key");
+        vt_error_prefix(err, st, "invalid verifier key");
         return restatus(err, VT_ERR_INVALID);
     }
     if (raw.len >= 1 && raw.data[0] != NOTE_SIG_TYPE_ED25519) {
@@ -524,7 +524,7 @@ enum vt_status ledger_checkpoint_parse(const char *text, size_t n, struct ledger
     st = vt_base64_decode(root_line, root_len, &raw, err);
     if (st != VT_OK) {
         vt_buf_release(&raw);
-        vt_error_prefix(err, "invalid checkpoint: root hash");
+        vt_error_prefix(err, st, "invalid checkpoint: root hash");
         return restatus(err, VT_ERR_INVALID);
     }
     if (raw.len != LEDGER_HASH_LEN) {

@@ -185,10 +185,10 @@ enum vt_status ledger_latest_checkpoint_txn(struct ledger *l, MDB_txn *txn, bool
         enum vt_status st =
             ledger_note_verify(val.mv_data, val.mv_size, l->origin, l->key.pk, &text_len, err);
         if (st != VT_OK)
-            return vt_error_prefix(err, "newest checkpoint");
+            return vt_error_prefix(err, st, "newest checkpoint");
         st = ledger_checkpoint_parse(val.mv_data, text_len, cp, err);
         if (st != VT_OK)
-            return vt_error_prefix(err, "newest checkpoint");
+            return vt_error_prefix(err, st, "newest checkpoint");
         ledger_checkpoint_remember(l, &val, cp);
     }
     if (note_out)
@@ -256,7 +256,7 @@ static enum vt_status open_env(struct ledger *l, struct vt_error *err)
     rc = mdb_env_open(l->env, l->dir, MDB_NOTLS, 0600);
     if (rc != 0) {
         enum vt_status st = ledger_mdb_error(rc, err, "open ledger");
-        vt_error_prefix(err, "'%s'", l->dir);
+        vt_error_prefix(err, st, "'%s'", l->dir);
         return st;
     }
     /* A larger map recorded by an earlier run wins over the option. */
@@ -709,7 +709,7 @@ enum vt_status ledger_provenance_read(struct ledger *l, const uint8_t learner[LE
     if (st == VT_OK)
         st = ledger_checkpoint_parse(note.mv_data, text_len, &cp, err);
     if (st != VT_OK) {
-        vt_error_prefix(err, "provenance checkpoint of seq %llu", (unsigned long long)seq);
+        vt_error_prefix(err, st, "provenance checkpoint of seq %llu", (unsigned long long)seq);
         goto out;
     }
     prov->checkpoint_size = cp.size;

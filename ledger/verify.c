@@ -88,7 +88,7 @@ static enum vt_status vjob_check(const struct vctx *c, size_t i, struct vjob *j,
     struct ledger_event *ev = &j->ev;
     enum vt_status st = ledger_leaf_open(j->leaf, j->leaf_len, ev, NULL, NULL, NULL, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "event %llu", (unsigned long long)j->index);
+        return vt_error_prefix(err, st, "event %llu", (unsigned long long)j->index);
     if (c->learner) {
         uint64_t seq = c->first_seq + i;
         if (memcmp(ev->learner, c->learner, LEDGER_LEARNER_LEN) != 0)
@@ -137,7 +137,7 @@ static enum vt_status vjob_check(const struct vctx *c, size_t i, struct vjob *j,
         else
             j->decrypted = true;
     } else {
-        vt_error_prefix(err, "event %llu", (unsigned long long)j->index);
+        vt_error_prefix(err, st, "event %llu", (unsigned long long)j->index);
     }
     vt_buf_release_secret(&pt);
     return st;
@@ -199,7 +199,7 @@ static enum vt_status prove_head(struct ledger *l, MDB_txn *txn, uint64_t index,
     st = ledger_verify_inclusion(leaf, index, cp.size, (const uint8_t(*)[LEDGER_HASH_LEN])proof, n,
                                  cp.root, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "inclusion of event %llu", (unsigned long long)index);
+        return vt_error_prefix(err, st, "inclusion of event %llu", (unsigned long long)index);
     *cp_size = cp.size;
     return VT_OK;
 }
@@ -235,7 +235,7 @@ static enum vt_status collect_chain(struct ledger *l, MDB_txn *txn, const uint8_
         enum vt_status st =
             get_u64(txn, l->db_lseq, k, sizeof(k), &index, "learner index entry", err);
         if (st != VT_OK)
-            return vt_error_prefix(err, "seq %llu", (unsigned long long)seq);
+            return vt_error_prefix(err, st, "seq %llu", (unsigned long long)seq);
         MDB_val leaf;
         if ((st = ledger_get_leaf(l, txn, index, &leaf, err)) != VT_OK)
             return st == VT_ERR_NOT_FOUND
@@ -404,7 +404,7 @@ static enum vt_status check_stored_hashes(struct ledger *l, MDB_txn *txn, uint64
     size_t count;
     enum vt_status st = ledger_stored_hashes_for_append(&tr.r, index, leaf, want, &count, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "tree hashes of event %llu", (unsigned long long)index);
+        return vt_error_prefix(err, st, "tree hashes of event %llu", (unsigned long long)index);
     uint64_t first = ledger_stored_hash_index(0, index);
     for (size_t i = 0; i < count; i++) {
         uint64_t at = first + i;
@@ -436,14 +436,14 @@ static enum vt_status check_in_order(struct ledger *l, MDB_txn *txn, struct chai
     uint64_t at;
     enum vt_status st = get_u64(txn, l->db_lseq, lk, sizeof(lk), &at, "learner index entry", err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "event %llu", n);
+        return vt_error_prefix(err, st, "event %llu", n);
     if (at != j->index)
         return vt_error_set(err, VT_ERR_VERIFY, "learner index points event %llu at %llu", n,
                             (unsigned long long)at);
     if (ev->event_id_len) {
         st = get_u64(txn, l->db_ids, ev->event_id, ev->event_id_len, &at, "event id entry", err);
         if (st != VT_OK)
-            return vt_error_prefix(err, "event %llu", n);
+            return vt_error_prefix(err, st, "event %llu", n);
         if (at != j->index)
             return vt_error_set(err, VT_ERR_VERIFY, "event id of %llu points at %llu", n,
                                 (unsigned long long)at);

@@ -200,7 +200,7 @@ enum vt_status twin_payload_json(const uint8_t *p, size_t n, json_t **out, struc
     cbor_item_t *item = NULL;
     enum vt_status st = vt_cbor_decode(p, n, 8, &item, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bad payload");
+        return vt_error_prefix(err, st, "bad payload");
     json_t *j = NULL;
     st = cbor_to_json(item, 0, &j, err);
     cbor_decref(&item);
@@ -401,11 +401,11 @@ enum vt_status twin_event_from_json(enum twin_event_kind kind, const json_t *obj
         return vt_error_set(err, VT_ERR_UNSUPPORTED, "not a learning event kind");
     enum vt_status st = twin_json_only(obj, members[kind], err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid %s", kind_types[kind]);
+        return vt_error_prefix(err, st, "invalid %s", kind_types[kind]);
     double at = -1;
     st = twin_json_num(obj, "at", false, 0, 253402300799999.0, true, &at, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid %s", kind_types[kind]);
+        return vt_error_prefix(err, st, "invalid %s", kind_types[kind]);
     ev->has_at = at >= 0;
     ev->at_ms = ev->has_at ? (int64_t)at : 0;
     switch (kind) {
@@ -426,7 +426,7 @@ enum vt_status twin_event_from_json(enum twin_event_kind kind, const json_t *obj
         break;
     }
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid %s", kind_types[kind]);
+        return vt_error_prefix(err, st, "invalid %s", kind_types[kind]);
     return VT_OK;
 }
 
@@ -617,7 +617,7 @@ enum vt_status twin_event_decode(const char *ledger_type, const uint8_t *payload
         json_t *stmt = NULL;
         enum vt_status st = vt_json_parse((const char *)payload, n, TWIN_XAPI_MAX, 32, &stmt, err);
         if (st != VT_OK)
-            return vt_error_prefix(err, "bad xAPI statement");
+            return vt_error_prefix(err, st, "bad xAPI statement");
         st = twin_event_from_xapi(stmt, ev, err);
         json_decref(stmt);
         return st;
@@ -629,7 +629,7 @@ enum vt_status twin_event_decode(const char *ledger_type, const uint8_t *payload
     json_t *j;
     enum vt_status st = twin_payload_json(payload, n, &j, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid %s", kind_types[kind]);
+        return vt_error_prefix(err, st, "invalid %s", kind_types[kind]);
     st = twin_event_from_json(kind, j, ev, err);
     json_decref(j);
     if (st != VT_OK)

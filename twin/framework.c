@@ -420,14 +420,14 @@ enum vt_status twin_framework_from_json(const json_t *obj, struct twin_framework
     if (st == VT_OK)
         st = twin_json_id(obj, "framework", true, id, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid framework");
+        return vt_error_prefix(err, st, "invalid framework");
     const json_t *name = json_object_get(obj, "name");
     if (name != NULL && (!json_is_string(name) || json_string_length(name) == 0))
         return vt_error_set(err, VT_ERR_INVALID, "invalid framework: bad 'name'");
     struct twin_framework *fw;
     st = twin_framework_new(id, name ? json_string_value(name) : NULL, &fw, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid framework");
+        return vt_error_prefix(err, st, "invalid framework");
     static const char *const lists[] = {"skills", "edges", "items"};
     for (size_t l = 0; l < 3 && st == VT_OK; l++) {
         const json_t *a = json_object_get(obj, lists[l]);
@@ -447,7 +447,7 @@ enum vt_status twin_framework_from_json(const json_t *obj, struct twin_framework
     }
     if (st != VT_OK) {
         twin_framework_free(fw);
-        return vt_error_prefix(err, "invalid framework '%s'", id);
+        return vt_error_prefix(err, st, "invalid framework '%s'", id);
     }
     *out = fw;
     return VT_OK;
@@ -460,7 +460,7 @@ enum vt_status twin_framework_decode(const uint8_t *p, size_t n, struct twin_fra
     json_t *j;
     enum vt_status st = twin_payload_json(p, n, &j, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid framework");
+        return vt_error_prefix(err, st, "invalid framework");
     struct twin_framework *fw;
     st = twin_framework_from_json(j, &fw, err);
     json_decref(j);

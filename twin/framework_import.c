@@ -155,14 +155,14 @@ enum vt_status twin_framework_from_csv(const char *text, size_t n, const char *i
                 st = twin_framework_add_edge(fw, v[COL_ID], tok, hard, err);
         }
         if (st != VT_OK)
-            vt_error_prefix(err, "line %zu", line);
+            vt_error_prefix(err, st, "line %zu", line);
     }
     free(c);
     if (st == VT_OK)
         st = twin_framework_check(fw, err);
     if (st != VT_OK) {
         twin_framework_free(fw);
-        return vt_error_prefix(err, "cannot import CSV framework");
+        return vt_error_prefix(err, st, "cannot import CSV framework");
     }
     *out = fw;
     return VT_OK;
@@ -243,7 +243,7 @@ enum vt_status twin_framework_from_case(const json_t *doc, struct twin_framework
         st = twin_framework_check(fw, err);
     if (st != VT_OK) {
         twin_framework_free(fw);
-        return vt_error_prefix(err, "cannot import CASE package");
+        return vt_error_prefix(err, st, "cannot import CASE package");
     }
     *out = fw;
     return VT_OK;
@@ -299,7 +299,7 @@ enum vt_status twin_framework_from_marble(const json_t *topics, const json_t *de
         st = twin_framework_check(fw, err);
     if (st != VT_OK) {
         twin_framework_free(fw);
-        return vt_error_prefix(err, "cannot import Marble taxonomy");
+        return vt_error_prefix(err, st, "cannot import Marble taxonomy");
     }
     *out = fw;
     return VT_OK;

@@ -797,7 +797,7 @@ static enum vt_status apply_one(struct twin *t, uint64_t index, struct slot *s,
     if (s->st != VT_OK) {
         if (err != NULL)
             *err = s->err;
-        return vt_error_prefix(err, "ledger event %llu", (unsigned long long)index);
+        return vt_error_prefix(err, s->st, "ledger event %llu", (unsigned long long)index);
     }
     struct apply_ctx c = {.t = t, .index = index, .env = s->env, .rep = rep};
     bool added;

@@ -63,7 +63,7 @@ enum vt_status twin_role_profile_from_json(const json_t *obj, struct twin_role_p
     }
     if (st != VT_OK) {
         twin_role_profile_free(rp);
-        return vt_error_prefix(err, "invalid role profile");
+        return vt_error_prefix(err, st, "invalid role profile");
     }
     *out = rp;
     return VT_OK;
@@ -118,7 +118,7 @@ enum vt_status twin_role_profile_decode(const uint8_t *p, size_t n, struct twin_
     json_t *j;
     enum vt_status st = twin_payload_json(p, n, &j, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid role profile");
+        return vt_error_prefix(err, st, "invalid role profile");
     struct twin_role_profile *rp;
     st = twin_role_profile_from_json(j, &rp, err);
     json_decref(j);

@@ -122,7 +122,7 @@ enum vt_status twin_event_from_xapi(const json_t *stmt, struct twin_event *ev, s
     if (ts != NULL) {
         st = vt_time_parse(ts, strlen(ts), &ev->at_ms, err);
         if (st != VT_OK)
-            return vt_error_prefix(err, "invalid xAPI timestamp");
+            return vt_error_prefix(err, st, "invalid xAPI timestamp");
         ev->has_at = ev->at_ms >= 0;
         if (!ev->has_at)
             ev->at_ms = 0;
@@ -144,7 +144,7 @@ enum vt_status twin_event_from_xapi(const json_t *stmt, struct twin_event *ev, s
     if (duration != NULL) {
         st = twin_iso_duration_ms(duration, &duration_ms, err);
         if (st != VT_OK)
-            return vt_error_prefix(err, "invalid xAPI result.duration");
+            return vt_error_prefix(err, st, "invalid xAPI result.duration");
     }
     context_activity(stmt, "grouping", ev->course);
     char parent[TWIN_ID_MAX];
@@ -163,7 +163,7 @@ enum vt_status twin_event_from_xapi(const json_t *stmt, struct twin_event *ev, s
             st = twin_event_from_json(TWIN_EVENT_ATTEMPT, wrap, &tmp, err);
             json_decref(wrap);
             if (st != VT_OK)
-                return vt_error_prefix(err, "invalid xAPI skills extension");
+                return vt_error_prefix(err, st, "invalid xAPI skills extension");
             memcpy(ev->skills, tmp.skills, sizeof(tmp.skills));
             ev->n_skills = tmp.n_skills;
         }

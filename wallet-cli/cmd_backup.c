@@ -184,7 +184,7 @@ static enum vt_status check_backup(const json_t *doc, const char *pass, size_t l
             st = ks_keystore_open(ks.data, ks.len, pass, len, &key, xsk, err);
         vt_buf_release(&ks);
         if (st != VT_OK)
-            return vt_error_prefix(err, "backup keystore");
+            return vt_error_prefix(err, st, "backup keystore");
         vt_didkey_from_public(key.pk, did);
         vt_key_release(&key);
         sodium_memzero(xsk, sizeof(xsk));
@@ -263,7 +263,7 @@ int cmd_restore(struct cli *cli, int argc, char **argv)
     if (st == VT_ERR_PERMISSION)
         st = vt_error_set(&err, st, "wrong passphrase for backup '%s'", in);
     else if (st != VT_OK)
-        vt_error_prefix(&err, "'%s'", in);
+        vt_error_prefix(&err, st, "'%s'", in);
     vt_buf_release(&sealed);
     if (st == VT_OK)
         st = vt_json_parse((const char *)plain.data, plain.len, BACKUP_MAX, 8, &doc, &err);

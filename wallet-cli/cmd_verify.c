@@ -58,8 +58,9 @@ static enum vt_status lookup_list(void *ctx, const char *url, json_t **doc_out,
                            err);
     vt_buf_release(&b);
     if (st != VT_OK)
-        return vt_error_prefix(err, "cannot fetch the status list (use --status-list URL=FILE "
-                                    "or --offline)");
+        return vt_error_prefix(err, st,
+                               "cannot fetch the status list (use --status-list URL=FILE "
+                               "or --offline)");
     return VT_OK;
 }
 

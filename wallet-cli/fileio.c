@@ -13,7 +13,7 @@ enum vt_status cli_read_file(const char *path, size_t max, struct vt_buf *b, str
     vt_buf_init(b, max);
     enum vt_status st = vt_buf_read_file(b, path, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "cannot read '%s'", path);
+        return vt_error_prefix(err, st, "cannot read '%s'", path);
     return VT_OK;
 }
 

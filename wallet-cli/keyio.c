@@ -56,7 +56,7 @@ enum vt_status keyio_import(const char *path, struct vt_key *key, struct vt_erro
             st = vt_error_set(err, VT_ERR_INVALID, "key file has no secret part");
         }
         if (st != VT_OK)
-            vt_error_prefix(err, "cannot import '%s'", path);
+            vt_error_prefix(err, st, "cannot import '%s'", path);
     }
     /* The parsed document held the secret as text. */
     if (doc != NULL) {

@@ -472,7 +472,7 @@ enum vt_status net_rpc_call(struct net_ws *ws, const char *method, json_t *param
                                &resp, err);
         if (st != VT_OK) {
             if (st != VT_ERR_IO && st != VT_ERR_BUSY)
-                vt_error_prefix(err, "the server's answer to %s", method);
+                vt_error_prefix(err, st, "the server's answer to %s", method);
             break;
         }
         const json_t *rid = json_object_get(resp, "id");

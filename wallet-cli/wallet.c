@@ -90,7 +90,7 @@ static enum vt_status read_keystore(const struct cli *cli, struct vt_buf *b, str
         return vt_error_set(err, VT_ERR_NOT_FOUND, "no wallet in '%s'; run 'vitae init' first",
                             cli->wallet);
     if (st != VT_OK)
-        return vt_error_prefix(err, "cannot read the keystore");
+        return vt_error_prefix(err, st, "cannot read the keystore");
     return VT_OK;
 }
 
@@ -101,7 +101,7 @@ enum vt_status wallet_info(const struct cli *cli, struct ks_info *info, struct v
     if (st == VT_OK) {
         st = ks_keystore_info(b.data, b.len, info, err);
         if (st != VT_OK)
-            vt_error_prefix(err, "keystore '%s/key'", cli->wallet);
+            vt_error_prefix(err, st, "keystore '%s/key'", cli->wallet);
     }
     vt_buf_release(&b);
     return st;

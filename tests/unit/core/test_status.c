@@ -31,11 +31,13 @@ static void test_error_set_and_prefix(void **state)
     assert_int_equal(err.status, VT_ERR_INVALID);
     assert_string_equal(err.msg, "bad 'x' at offset 3");
 
-    assert_int_equal(vt_error_prefix(&err, "cannot read '%s'", "f.json"), VT_ERR_INVALID);
+    assert_int_equal(vt_error_prefix(&err, VT_ERR_INVALID, "cannot read '%s'", "f.json"),
+                     VT_ERR_INVALID);
     assert_string_equal(err.msg, "cannot read 'f.json': bad 'x' at offset 3");
 
-    /* A NULL error record still returns the status. */
+    /* A NULL error record still returns the status, set or passed up. */
     assert_int_equal(vt_error_set(NULL, VT_ERR_IO, "x"), VT_ERR_IO);
+    assert_int_equal(vt_error_prefix(NULL, VT_ERR_VERIFY, "y"), VT_ERR_VERIFY);
 }
 
 static void test_error_truncates_long_messages(void **state)
@@ -48,7 +50,7 @@ static void test_error_truncates_long_messages(void **state)
     vt_error_set(&err, VT_ERR_INVALID, "%s", long_text);
     assert_int_equal(strlen(err.msg), VT_ERROR_MSG_MAX - 1);
 
-    vt_error_prefix(&err, "%s", long_text);
+    vt_error_prefix(&err, VT_ERR_INVALID, "%s", long_text);
     assert_int_equal(strlen(err.msg), VT_ERROR_MSG_MAX - 1);
     assert_memory_equal(err.msg + VT_ERROR_MSG_MAX / 2 - 1, ": a", 3);
 }

@@ -307,7 +307,7 @@ static enum vt_status ref_decode(const uint8_t *env, size_t n, struct ledger_eve
     cbor_item_t *map = NULL;
     enum vt_status st = vt_cbor_decode(env, n, 2, &map, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "bad event envelope");
+        return vt_error_prefix(err, st, "bad event envelope");
     memset(ev, 0, sizeof(*ev));
     uint32_t seen = 0;
     if (!cbor_isa_map(map)) {
