@@ -19,7 +19,7 @@ static enum vt_status jwk_bytes(const json_t *jwk, const char *name, size_t exac
     vt_buf_reset(out);
     enum vt_status st = vt_base64url_decode(s, strlen(s), out, err);
     if (st != VT_OK)
-        return vt_error_prefix(err, "invalid JWK member '%s'", name);
+        return vt_error_prefix(err, st, "invalid JWK member '%s'", name);
     if ((exact_len != 0 && out->len != exact_len) || out->len == 0 || out->len > 1024)
         return vt_error_set(err, VT_ERR_INVALID, "invalid JWK: '%s' is %zu bytes", name, out->len);
     return VT_OK;
@@ -75,7 +75,12 @@ static enum vt_status jwk_build(struct cred_key *key, const char *type, OSSL_PAR
         ERR_clear_error();
         return vt_error_set(err, VT_ERR_INVALID, "invalid JWK: %s key rejected by OpenSSL", type);
     }
-    /* fromdata does not check that the point is on the curve or that the RSA parts agree. */
+    /* fromdata does not check that the point is on the curve; RSA keys were checked by the
+     * caller (rsa_consistent). */
+    if (strcmp(type, "RSA") == 0) {
+        key->has_secret = secret;
+        return VT_OK;
+    }
     EVP_PKEY_CTX *chk = EVP_PKEY_CTX_new_from_pkey(NULL, key->pkey, NULL);
     ok = chk != NULL && (secret ? EVP_PKEY_pairwise_check(chk) : EVP_PKEY_public_check(chk)) == 1;
     EVP_PKEY_CTX_free(chk);
@@ -131,6 +136,45 @@ static enum vt_status jwk_ec(const json_t *jwk, struct cred_key **out, struct vt
     return VT_OK;
 }
 
+/*
+ * The consistency checks of an RSA key, all deterministic: OpenSSL's own public check tests
+ * that n is not prime with random bases, so a crafted modulus could be accepted or refused
+ * by chance, and whether a credential verifies must not depend on chance.
+ *   public: n odd, 2048..8192 bits (jwk_bytes reads at most 1,024 bytes); e odd, 3 <= e < n.
+ *   secret: n = p q; d e = 1 mod (p-1) and mod (q-1); dp = d mod (p-1); dq = d mod (q-1);
+ *           qi q = 1 mod p.
+ * bn: n, e, then (secret) d, p, q, dp, dq, qi.
+ */
+static bool rsa_consistent(BIGNUM *const bn[8], bool secret)
+{
+    const BIGNUM *n = bn[0], *e = bn[1];
+    int bits = BN_num_bits(n);
+    if (!BN_is_odd(n) || bits < 2048 || bits > 8192 || !BN_is_odd(e) || BN_is_one(e) ||
+        BN_cmp(e, n) >= 0)
+        return false;
+    if (!secret)
+        return true;
+    const BIGNUM *d = bn[2], *p = bn[3], *q = bn[4], *dp = bn[5], *dq = bn[6], *qi = bn[7];
+    BN_CTX *ctx = BN_CTX_new();
+    if (ctx == NULL)
+        return false;
+    BN_CTX_start(ctx);
+    BIGNUM *t = BN_CTX_get(ctx), *pm1 = BN_CTX_get(ctx), *qm1 = BN_CTX_get(ctx);
+    bool ok = qm1 != NULL && !BN_is_zero(p) && !BN_is_zero(q) && BN_mul(t, p, q, ctx) == 1 &&
+              BN_cmp(t, n) == 0 && BN_copy(pm1, p) != NULL && BN_sub_word(pm1, 1) == 1 &&
+              BN_copy(qm1, q) != NULL && BN_sub_word(qm1, 1) == 1 && !BN_is_zero(pm1) &&
+              !BN_is_zero(qm1);
+    /* d mod (p-1) and mod (q-1) are the CRT exponents, and each inverts e. */
+    ok = ok && BN_nnmod(t, d, pm1, ctx) == 1 && BN_cmp(t, dp) == 0 &&
+         BN_mod_mul(t, dp, e, pm1, ctx) == 1 && BN_is_one(t);
+    ok = ok && BN_nnmod(t, d, qm1, ctx) == 1 && BN_cmp(t, dq) == 0 &&
+         BN_mod_mul(t, dq, e, qm1, ctx) == 1 && BN_is_one(t);
+    ok = ok && BN_mod_mul(t, qi, q, p, ctx) == 1 && BN_is_one(t);
+    BN_CTX_end(ctx);
+    BN_CTX_free(ctx);
+    return ok;
+}
+
 static enum vt_status jwk_rsa(const json_t *jwk, struct cred_key **out, struct vt_error *err)
 {
     static const char *const pub[] = {"n", "e"};
@@ -159,6 +203,11 @@ static enum vt_status jwk_rsa(const json_t *jwk, struct cred_key **out, struct v
             bn[2 + i] = BN_bin2bn(b.data, (int)b.len, NULL);
     }
     vt_buf_release_secret(&b);
+    for (size_t i = 0; i < (secret ? 8u : 2u) && st == VT_OK; i++)
+        if (bn[i] == NULL)
+            st = vt_error_set(err, VT_ERR_CRYPTO, "cannot read an RSA JWK: out of memory");
+    if (st == VT_OK && !rsa_consistent(bn, secret))
+        st = vt_error_set(err, VT_ERR_INVALID, "invalid JWK: RSA key fails its consistency check");
     struct cred_key *key = NULL;
     if (st == VT_OK) {
         OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();

@@ -9,7 +9,7 @@
 # seeds, plus what the fuzzer adds; not the regressions, which would stop every run of a
 # target whose bug is still open), artifacts/<t> (crash-*, leak-*, timeout-*,
 # oom-*), logs/<t>.log, and report.txt (the table). The source tree is never written.
-# After a crash the target restarts with the time left, at most FUZZ_RESTARTS (5) times.
+# After a crash the target restarts with the time left, at most FUZZ_RESTARTS (50) times.
 # FUZZ_JOBS (default 1) targets run at once. Exits 1 when any target crashed.
 set -u
 
@@ -25,7 +25,7 @@ shared=${VITAE_SHARED:-$src/../../../shared}
 manifest=$build/fuzz/targets.txt
 work=$build/fuzz-work
 jobs=${FUZZ_JOBS:-1}
-restarts=${FUZZ_RESTARTS:-5}
+restarts=${FUZZ_RESTARTS:-50}
 
 if [ ! -f "$manifest" ]; then
     echo "run.sh: no $manifest; configure with -C tests/fuzz/cache.cmake and build fuzz-all" >&2
